@@ -71,9 +71,9 @@ class ElectraConfig:
         train_steps: int. Total steps; the rate decays linearly to 0 there.
         batch_size: int. Global batch size (all replicas).
         weight_decay: float. AdamW decay, not applied to LayerNorm and biases.
-        adam_beta_1: float.
-        adam_beta_2: float.
-        adam_epsilon: float.
+        adam_beta_1: float. Adam's first-moment decay.
+        adam_beta_2: float. Adam's second-moment decay.
+        adam_epsilon: float. Adam's epsilon (the reference uses 1e-6).
         clip_norm: float. Global-norm gradient clipping.
         seed: int. Seeds initialization, masking and sampling.
     """
@@ -150,6 +150,21 @@ class ElectraConfig:
     @property
     def generator_intermediate(self):
         return max(1, int(round(self.intermediate_size * self.generator_hidden_size)))
+
+    @classmethod
+    def field_help(cls):
+        """{field: help text} from the Args section of this docstring (for flags)."""
+        helps, current = {}, None
+        names = {f.name for f in dataclasses.fields(cls)}
+        for line in cls.__doc__.split("Args:")[1].splitlines():
+            stripped = line.strip()
+            head = stripped.split(":", 1)[0]
+            if ":" in stripped and head in names:
+                current = head
+                helps[current] = stripped.split(":", 1)[1].strip()
+            elif current and stripped:
+                helps[current] += " " + stripped
+        return helps
 
     # --- JSON ----------------------------------------------------------------
     def to_dict(self):

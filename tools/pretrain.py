@@ -1,44 +1,156 @@
-"""Pretrain ELECTRA. With no flags: the default job on the embedded corpus.
+"""Pretrain ELECTRA.
 
-Until the pretrainer lands, the default job prepares its data: the movie-review
-corpus, a WordPiece vocabulary learned from it, and TFRecords, in the cache
-folder ($ELECTRA_TF_CACHE or ~/.cache/electra_tf).
+    python tools/pretrain.py                      # the default job: tiny model, embedded corpus
+    python tools/pretrain.py --config=configs/electra_small.json \
+        --train_data='data/train/*.tfrecord' --eval_data='data/eval/*.tfrecord' \
+        --vocab=vocab.txt --model_dir=runs/small
+
+Every field of the config file can be overridden by a flag of the same name
+(e.g. --learning_rate=1e-4 --mask_prob=0.2); --flagfile=FILE reads flags from
+a file. Rerunning the same command resumes from the latest checkpoint.
 """
 
+import dataclasses
 import os
 import sys
-import time
+import typing
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
 
-from electra_tf.data.default_data import prepare_default_data  # noqa: E402
-from electra_tf.data.metadata import read_metadata  # noqa: E402
+from electra_tf.config import ElectraConfig  # noqa: E402
+from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
 
-flags.DEFINE_string("cache_dir", None, "Where the default job keeps its corpus, vocab and "
-                    "TFRecords (default: $ELECTRA_TF_CACHE or ~/.cache/electra_tf).")
-flags.DEFINE_integer("max_seq_length", 128, "Tokens per example.")
-flags.DEFINE_integer("num_workers", None, "Processes for building TFRecords (default: all cores).")
+DEFAULT_CONFIG = os.path.join("configs", "electra_tiny.json")
+
+flags.DEFINE_string("config", DEFAULT_CONFIG, "Model/objective config (JSON in configs/).")
+flags.DEFINE_string("train_data", None, "TFRecord glob from tools/build_pretraining_data.py, or "
+                    "text files (.txt/.gz globs) tokenized on the fly. Unset: the default job's "
+                    "embedded corpus, built into the cache on first use.")
+flags.DEFINE_string("eval_data", None, "Held-out data in the same formats (default job: the "
+                    "held-out reviews).")
+flags.DEFINE_string("vocab", None, "vocab.txt the data was built with (default: the one named "
+                    "in the TFRecords' metadata.json).")
+flags.DEFINE_string("model_dir", None, "Checkpoints, config.json, vocab.txt and TensorBoard "
+                    "logs (default: runs/<config name>).")
+flags.DEFINE_string("cache_dir", None, "Default job's data cache ($ELECTRA_TF_CACHE or "
+                    "~/.cache/electra_tf).")
+flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker", "tpu"],
+                  "tf.distribute strategy. auto: TPU if --tpu is set, MirroredStrategy with "
+                  "several GPUs, else default. multi_worker reads TF_CONFIG.")
+flags.DEFINE_string("tpu", None, "TPU name or address ('local' on a TPU VM).")
+flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
+                  "XLA-compile forward/backward. auto: on for GPU/TPU, off on CPU (measured "
+                  "faster there).")
+flags.DEFINE_enum("mixed_precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
+                  "Compute dtype policy; mixed_float16 adds dynamic loss scaling.")
+flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches accumulated per update "
+                     "(--batch_size is the effective batch).")
+flags.DEFINE_integer("save_every", 200, "Steps between checkpoints (also at the end and on "
+                     "SIGTERM/SIGINT).")
+flags.DEFINE_integer("keep_checkpoints", 3, "Checkpoints kept in --model_dir.")
+flags.DEFINE_integer("log_every", 25, "Steps between TensorBoard scalars and progress updates.")
+flags.DEFINE_integer("eval_every", 200, "Steps between evaluations on --eval_data (0: at the "
+                     "end only).")
+flags.DEFINE_integer("eval_steps", 20, "Batches per evaluation.")
+flags.DEFINE_integer("sample_every", 200, "Steps between TensorBoard text summaries of one "
+                     "example's replaced tokens.")
+flags.DEFINE_integer("steps_this_run", None, "Stop with a checkpoint after this many steps "
+                     "(for time-limited jobs); rerun to continue.")
+flags.DEFINE_bool("preemption_safe", False, "Multi-worker: checkpoint via TF's "
+                  "PreemptionCheckpointHandler when a worker is told to stop.")
+flags.DEFINE_float("peak_tflops", None, "Hardware peak TFLOP/s for the MFU estimate (default: "
+                   "a table for GPUs/TPUs, cores x clock x vector width for CPUs).")
+flags.DEFINE_bool("progress", True, "Show a progress bar.")
+
+_TYPES = {int: flags.DEFINE_integer, float: flags.DEFINE_float, bool: flags.DEFINE_bool,
+          str: flags.DEFINE_string}
+_HELP = ElectraConfig.field_help()
+for _field in dataclasses.fields(ElectraConfig):
+    _type = _field.type if not isinstance(_field.type, str) else eval(_field.type, vars(typing))
+    _base = next((t for t in typing.get_args(_type) if t is not type(None)), _type)
+    if _field.name not in flags.FLAGS:
+        _TYPES[_base](_field.name, None, f"[config override] {_HELP[_field.name]}")
 FLAGS = flags.FLAGS
+
+
+def _resolve_config():
+    path = FLAGS.config
+    if not os.path.isfile(path) and os.path.isfile(os.path.join(REPO, path)):
+        path = os.path.join(REPO, path)
+    config = ElectraConfig.from_json(path)
+    overrides = {f.name: FLAGS[f.name].value for f in dataclasses.fields(ElectraConfig)
+                 if FLAGS[f.name].value is not None}
+    return config.replace(**overrides), os.path.splitext(os.path.basename(path))[0]
+
+
+def _vocab_from_metadata(pattern):
+    from electra_tf.data.metadata import read_metadata
+
+    first = sorted(__import__("glob").glob(pattern.split(",")[0]))
+    if not first:
+        return None
+    vocab = read_metadata(os.path.dirname(first[0])).get("vocab_file")
+    return vocab if vocab and os.path.isfile(vocab) else None
 
 
 @report_usage_errors
 def main(argv):
-    del argv
-    start = time.time()
-    paths = prepare_default_data(
-        FLAGS.cache_dir, max_seq_length=FLAGS.max_seq_length, num_workers=FLAGS.num_workers
+    logging.set_verbosity(logging.WARNING)  # TF's INFO lines would bury the progress bar
+    if len(argv) > 1:
+        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    from electra_tf.training.pretraining import TrainingOptions
+    from electra_tf.training.pretraining import run_pretraining
+
+    config, name = _resolve_config()
+    train_data, eval_data, vocab = FLAGS.train_data, FLAGS.eval_data, FLAGS.vocab
+    if train_data is None:
+        from electra_tf.data.default_data import prepare_default_data
+
+        print("No --train_data: running the default job (embedded movie-review corpus).")
+        paths = prepare_default_data(FLAGS.cache_dir, max_seq_length=config.max_seq_length)
+        train_data, vocab = paths["train_data"], vocab or paths["vocab"]
+        eval_data = eval_data or paths["eval_data"]
+    if vocab is None:
+        vocab = _vocab_from_metadata(train_data)
+        if vocab is None:
+            raise UsageError("--vocab is required: the vocab.txt the training data was built with.")
+    options = TrainingOptions(
+        model_dir=FLAGS.model_dir or os.path.join("runs", name),
+        train_data=train_data, eval_data=eval_data, vocab=vocab,
+        strategy=FLAGS.strategy, tpu=FLAGS.tpu, jit_compile=FLAGS.jit_compile,
+        mixed_precision=FLAGS.mixed_precision, grad_accum_steps=FLAGS.grad_accum_steps,
+        save_every=FLAGS.save_every, keep_checkpoints=FLAGS.keep_checkpoints,
+        log_every=FLAGS.log_every, eval_every=FLAGS.eval_every, eval_steps=FLAGS.eval_steps,
+        sample_every=FLAGS.sample_every, steps_this_run=FLAGS.steps_this_run,
+        preemption_safe=FLAGS.preemption_safe, peak_tflops=FLAGS.peak_tflops,
+        show_progress=FLAGS.progress,
     )
-    print(f"Default data ready in {time.time() - start:.1f}s:")
-    print(f"  vocab:      {paths['vocab']}")
-    for split in ("train", "eval"):
-        metadata = read_metadata(os.path.dirname(paths[f"{split}_data"]))
-        print(f"  {split + ' data:':11} {paths[f'{split}_data']} ({metadata['num_examples']} "
-              f"examples, {metadata['num_tokens']} tokens)")
+    summary = run_pretraining(config, options)
+    _print_summary(summary)
+
+
+def _print_summary(summary):
+    train, evaluation = summary["train"], summary["eval"]
+    print()
+    print(f"{'Interrupted' if summary['interrupted'] else 'Finished'} at step "
+          f"{summary['step']}/{summary['train_steps']} in {summary['seconds']:.0f}s.")
+    if train:
+        print(f"  train: loss {train['loss']:.4f} (generator {train['gen_loss']:.4f}, "
+              f"discriminator {train['disc_loss']:.4f}), discriminator AUC "
+              f"{train['disc_auc']:.3f}, {train['seconds_per_step']:.3f} s/step, "
+              f"{train['examples_per_second']:.1f} sequences/s, MFU {100 * train['mfu']:.1f}%")
+    if evaluation:
+        print(f"  eval:  loss {evaluation['loss']:.4f}, discriminator AUC "
+              f"{evaluation['disc_auc']:.3f}, generator accuracy {evaluation['gen_accuracy']:.3f}")
+    print(f"  checkpoints: {summary['checkpoint']}")
+    print(f"  TensorBoard: tensorboard --logdir {summary['logdir']}")
 
 
 if __name__ == "__main__":

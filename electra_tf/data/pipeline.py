@@ -40,13 +40,16 @@ def _shard(dataset, input_context):
     return dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
 
 
-def _batch(dataset, global_batch_size, input_context, is_training, shuffle_buffer, seed):
+def _batch(dataset, global_batch_size, input_context, is_training, shuffle_buffer, seed,
+           drop_remainder=None):
+    if drop_remainder is None:
+        drop_remainder = is_training
     if is_training:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.repeat()
     dataset = dataset.batch(
         _per_replica_batch_size(global_batch_size, input_context),
-        drop_remainder=is_training,
+        drop_remainder=drop_remainder,
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=seed is not None,
     )
@@ -63,6 +66,7 @@ def pretraining_dataset(
     lowercase=None,
     shuffle_buffer=10000,
     seed=None,
+    drop_remainder=None,
 ):
     """Batches of packed examples from TFRecords written by `build_pretraining_data`.
 
@@ -83,6 +87,8 @@ def pretraining_dataset(
         lowercase: bool or None. Checked against the data's casing.
         shuffle_buffer: int. Examples in the shuffle buffer.
         seed: int or None. Fixes file and example order (reproducible runs).
+        drop_remainder: bool or None. Drop a last partial batch; None means
+            `is_training` (eval loops that need fixed shapes pass True).
 
     Returns:
         `tf.data.Dataset` of dicts `input_ids`, `input_mask`, `segment_ids`,
@@ -122,7 +128,8 @@ def pretraining_dataset(
     )
     if not by_file:
         dataset = _shard(dataset, input_context)
-    dataset = _batch(dataset, global_batch_size, input_context, is_training, shuffle_buffer, seed)
+    dataset = _batch(dataset, global_batch_size, input_context, is_training, shuffle_buffer, seed,
+                     drop_remainder)
     # Parse whole batches: one vectorized op instead of one per example.
     dataset = dataset.map(
         lambda serialized: parse_examples(serialized, max_seq_length),
@@ -140,6 +147,7 @@ def raw_text_dataset(
     is_training=True,
     shuffle_buffer=10000,
     seed=12345,
+    drop_remainder=None,
 ):
     """Pretraining batches straight from text files, no TFRecord step.
 
@@ -153,7 +161,7 @@ def raw_text_dataset(
         input_patterns: str or list. Globs of `.txt`/`.gz` files.
         tokenizer: `ElectraTokenizer`.
         global_batch_size, max_seq_length, input_context, is_training,
-        shuffle_buffer, seed: as in `pretraining_dataset`.
+        shuffle_buffer, seed, drop_remainder: as in `pretraining_dataset`.
 
     Returns:
         `tf.data.Dataset` of dicts `input_ids`, `input_mask`, `segment_ids`.
@@ -195,5 +203,6 @@ def raw_text_dataset(
         {name: np.stack(rows) for name, rows in columns.items()}
     )
     dataset = _shard(dataset, input_context)
-    dataset = _batch(dataset, global_batch_size, input_context, is_training, shuffle_buffer, seed)
+    dataset = _batch(dataset, global_batch_size, input_context, is_training, shuffle_buffer, seed,
+                     drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)

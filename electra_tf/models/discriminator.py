@@ -1,0 +1,151 @@
+"""The discriminator: a keras-hub `ElectraBackbone` plus the RTD head (spec §3).
+
+The discriminator is the model users keep after pretraining, so it is a real
+`keras_hub.models.ElectraBackbone`: it saves, loads and fine-tunes with
+keras-hub's own tools (`backbone.save_to_preset(...)`,
+`keras_hub.models.ElectraTextClassifier(backbone=...)`) with no code of ours.
+The replaced-token-detection head is pretraining-only and lives beside it.
+"""
+
+import keras
+import keras_hub
+
+# keras-hub's registered tanh-approximated GELU: the backbone's FFN uses it,
+# so the heads use the same one for consistency (and it serialises by name).
+from keras_hub.src.utils.keras_utils import gelu_approximate
+
+from electra_tf.errors import UsageError
+
+# Spec §3: every kernel and embedding starts from a truncated normal, stddev 0.02.
+INITIALIZER_STDDEV = 0.02
+
+
+def build_discriminator(config, dtype=None):
+    """Builds the discriminator encoder from an `ElectraConfig`.
+
+    Args:
+        config: `ElectraConfig`. Uses vocab_size, embedding_size, hidden_size,
+            num_layers, num_heads, intermediate_size, dropout,
+            max_position_embeddings and type_vocab_size.
+        dtype: optional dtype or `keras.DTypePolicy`; None follows the global
+            policy (e.g. `mixed_bfloat16`).
+
+    Returns:
+        `keras_hub.models.ElectraBackbone` named "discriminator".
+
+    Example:
+    ```python
+    config = ElectraConfig(vocab_size=1000, hidden_size=64, num_heads=2,
+                           intermediate_size=128, embedding_size=32, num_layers=2)
+    backbone = build_discriminator(config)
+    outputs = backbone({"token_ids": ids, "segment_ids": segments,
+                        "padding_mask": mask})
+    outputs["sequence_output"]  # [B, T, hidden_size]
+    ```
+    """
+    if config.vocab_size <= 0:
+        raise UsageError(
+            f"vocab_size must be set to the vocabulary's size before building "
+            f"a model (0 means 'take it from the vocabulary'), got {config.vocab_size}."
+        )
+    return keras_hub.models.ElectraBackbone(
+        vocab_size=config.vocab_size,
+        num_layers=config.num_layers,
+        num_heads=config.num_heads,
+        hidden_dim=config.hidden_size,
+        embedding_dim=config.embedding_size,
+        intermediate_dim=config.intermediate_size,
+        dropout=config.dropout,
+        max_sequence_length=config.max_position_embeddings,
+        num_segments=config.type_vocab_size,
+        dtype=dtype,
+        name="discriminator",
+    )
+
+
+@keras.saving.register_keras_serializable(package="electra_tf")
+class ReplacedTokenDetectionHead(keras.layers.Layer):
+    """Per-token "was this token replaced?" logits (spec §3, discriminator head).
+
+    dense(hidden -> hidden, GELU) -> dense(hidden -> 1). The last dense runs in
+    float32 whatever the dtype policy: it is tiny, and its output feeds the
+    sigmoid cross-entropy directly.
+
+    Args:
+        hidden_dim: int. Width of the intermediate dense layer (the
+            discriminator's hidden size).
+        activation: activation of the intermediate layer. Defaults to the
+            tanh-approximated GELU the backbone uses.
+        kernel_initializer: initializer of both kernels. Defaults to
+            TruncatedNormal(stddev=0.02).
+        **kwargs: passed to `keras.layers.Layer` (name, dtype, ...).
+
+    Call args:
+        hidden_states: float [B, T, hidden_dim]. Discriminator sequence output.
+
+    Returns:
+        float32 [B, T] logits; sigmoid gives P(replaced).
+
+    Example:
+    ```python
+    head = ReplacedTokenDetectionHead(hidden_dim=256)
+    logits = head(backbone(inputs)["sequence_output"])  # [B, T]
+    ```
+    """
+
+    def __init__(
+        self,
+        hidden_dim,
+        activation=gelu_approximate,
+        kernel_initializer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.hidden_dim = int(hidden_dim)
+        self.activation = keras.activations.get(activation)
+        if kernel_initializer is None:
+            kernel_initializer = keras.initializers.TruncatedNormal(stddev=INITIALIZER_STDDEV)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+        # Names follow the reference checkpoint (spec §7:
+        # discriminator_predictions/{dense, dense_1}) to ease weight import.
+        self.dense = keras.layers.Dense(
+            self.hidden_dim,
+            activation=self.activation,
+            kernel_initializer=keras.initializers.get(
+                keras.initializers.serialize(self.kernel_initializer)
+            ),
+            dtype=self.dtype_policy,
+            name="dense",
+        )
+        self.dense_1 = keras.layers.Dense(
+            1,
+            kernel_initializer=keras.initializers.get(
+                keras.initializers.serialize(self.kernel_initializer)
+            ),
+            dtype="float32",
+            name="dense_1",
+        )
+
+    def build(self, hidden_states_shape):
+        self.dense.build(hidden_states_shape)
+        self.dense_1.build(tuple(hidden_states_shape[:-1]) + (self.hidden_dim,))
+        self.built = True
+
+    def call(self, hidden_states):
+        x = self.dense(hidden_states)
+        return keras.ops.squeeze(self.dense_1(x), axis=-1)
+
+    def compute_output_shape(self, hidden_states_shape):
+        return tuple(hidden_states_shape[:-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "hidden_dim": self.hidden_dim,
+                "activation": keras.activations.serialize(self.activation),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            }
+        )
+        return config

@@ -1,0 +1,478 @@
+"""`ElectraPretrainer`: generator + discriminator and one ELECTRA step (spec §2).
+
+The model owns four parts, built from one `ElectraConfig`:
+
+- `discriminator`: a `keras_hub.models.ElectraBackbone`, the encoder users keep;
+- `discriminator_head`: `ReplacedTokenDetectionHead`;
+- `generator`: `ElectraGenerator`, sharing the discriminator's embeddings;
+- `generator_head`: `TiedMaskedLMHead`, tied to the shared word embeddings.
+
+`compute_outputs(batch, seed)` runs the whole step (choose positions, mask,
+generate, sample, replace, discriminate, both losses) and returns every
+intermediate tensor, so a custom training loop (`tf.distribute`, XLA) wraps it
+in its own `GradientTape`. `train_step`/`test_step` are the simple
+single-device versions `model.fit`/`model.evaluate` use; `update_metrics` is
+shared by both and reusable by custom loops.
+
+All randomness of the step (positions, [MASK] choice, sampling) comes from
+stateless ops driven by `seed`, so `step_seed(step)` makes the run
+reproducible and the draw different every step. Dropout uses Keras's own seed
+generators (`keras.utils.set_random_seed` makes those reproducible).
+"""
+
+import keras
+import tensorflow as tf
+
+from electra_tf.config import ElectraConfig
+from electra_tf.models import losses
+from electra_tf.models import masking
+from electra_tf.models.discriminator import ReplacedTokenDetectionHead
+from electra_tf.models.discriminator import build_discriminator
+from electra_tf.models.generator import build_generator
+from electra_tf.models.masked_lm_head import TiedMaskedLMHead
+
+INPUT_KEYS = ("input_ids", "input_mask", "segment_ids")
+
+
+@keras.saving.register_keras_serializable(package="electra_tf")
+class ElectraPretrainer(keras.Model):
+    """ELECTRA generator and discriminator trained jointly (spec §2-§3).
+
+    Args:
+        config: `ElectraConfig` (or its dict). `vocab_size` must be set.
+        pad_id: int. [PAD] id.
+        cls_id: int. [CLS] id (101 in a BERT vocabulary, not 2).
+        sep_id: int. [SEP] id.
+        mask_id: int. [MASK] id.
+        **kwargs: passed to `keras.Model` (name, dtype, ...).
+
+    Call args (`call` and `compute_outputs`):
+        inputs / batch: dict of int32 [B, T] tensors "input_ids",
+            "input_mask", "segment_ids" (what the data pipeline yields).
+        training: bool. Dropout on.
+        seed: int32/int64 [2] stateless seed; `step_seed(step)` gives one per
+            step. `call` defaults to `step_seed(0)`.
+
+    Returns (a dict of tensors):
+        total_loss, gen_loss, disc_loss: float32 scalars; total_loss =
+            gen_weight * gen_loss + disc_weight * disc_loss.
+        gen_loss_sum, gen_count, disc_loss_sum, disc_count: float32 scalars,
+            the per-replica sums and counts behind the two means.
+        masked_positions: int32 [B, P]; masked_ids: int32 [B, P] originals;
+        masked_weights: float32 [B, P], 0 for padding slots.
+        gen_input_ids: int32 [B, T], the input with [MASK]s.
+        gen_logits: float32 [B, P, V], at the masked positions only.
+        sampled_ids: int32 [B, P].
+        disc_input_ids: int32 [B, T]; disc_labels: int32 [B, T], 1 = replaced.
+        disc_logits, disc_probs: float32 [B, T].
+
+    Example:
+    ```python
+    config = ElectraConfig.from_json("configs/electra_small.json").replace(
+        vocab_size=tokenizer.vocabulary_size())
+    model = ElectraPretrainer.from_tokenizer(config, tokenizer)
+    model.compile(optimizer=keras.optimizers.AdamW(5e-4))
+    model.fit(dataset)  # yields {"input_ids", "input_mask", "segment_ids"}
+    model.discriminator.save_to_preset("electra_small_preset")
+
+    # In a custom loop:
+    with tf.GradientTape() as tape:
+        outputs = model.compute_outputs(batch, model.step_seed(step), training=True)
+    grads = tape.gradient(outputs["total_loss"], model.trainable_variables)
+    ```
+    """
+
+    def __init__(
+        self,
+        config,
+        pad_id,
+        cls_id,
+        sep_id,
+        mask_id,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(config, dict):
+            config = ElectraConfig.from_dict(config)
+        self.config = config
+        self.pad_id = int(pad_id)
+        self.cls_id = int(cls_id)
+        self.sep_id = int(sep_id)
+        self.mask_id = int(mask_id)
+        self.num_predictions = config.num_predictions
+
+        dtype = self.dtype_policy
+        self.discriminator = build_discriminator(config, dtype=dtype)
+        self.discriminator_head = ReplacedTokenDetectionHead(
+            hidden_dim=config.hidden_size, dtype=dtype, name="discriminator_predictions"
+        )
+        self.discriminator_head.build((None, None, config.hidden_size))
+        self.generator = build_generator(config, self.discriminator, dtype=dtype)
+        self.generator_head = TiedMaskedLMHead(
+            token_embedding=self.discriminator.token_embedding,
+            dtype=dtype,
+            name="generator_predictions",
+        )
+        self.generator_head.build((None, None, config.generator_hidden), (None, None))
+        # Everything is built here, so variables exist (and are placed by an
+        # enclosing strategy scope) before the first step.
+        self.built = True
+
+        self.total_loss_metric = keras.metrics.Mean(name="loss")
+        self.gen_loss_metric = keras.metrics.Mean(name="gen_loss")
+        self.disc_loss_metric = keras.metrics.Mean(name="disc_loss")
+        self.gen_accuracy_metric = keras.metrics.SparseCategoricalAccuracy(name="gen_accuracy")
+        self.sampled_correct_metric = keras.metrics.Mean(name="gen_sampled_correct")
+        self.replaced_fraction_metric = keras.metrics.Mean(name="replaced_fraction")
+        self.disc_accuracy_metric = keras.metrics.BinaryAccuracy(name="disc_accuracy")
+        self.disc_precision_metric = keras.metrics.Precision(name="disc_precision")
+        self.disc_recall_metric = keras.metrics.Recall(name="disc_recall")
+        self.disc_auc_metric = keras.metrics.AUC(name="disc_auc")
+
+    @classmethod
+    def from_tokenizer(cls, config, tokenizer, **kwargs):
+        """Builds the model with the special-token ids of `tokenizer`.
+
+        Args:
+            config: `ElectraConfig`.
+            tokenizer: object with `pad_id`, `cls_id`, `sep_id`, `mask_id`
+                attributes (e.g. `electra_tf.text.ElectraTokenizer`).
+            **kwargs: passed to the constructor.
+
+        Example:
+        ```python
+        model = ElectraPretrainer.from_tokenizer(config, tokenizer)
+        ```
+        """
+        return cls(
+            config,
+            pad_id=tokenizer.pad_id,
+            cls_id=tokenizer.cls_id,
+            sep_id=tokenizer.sep_id,
+            mask_id=tokenizer.mask_id,
+            **kwargs,
+        )
+
+    # --- Seeds ----------------------------------------------------------------
+    def step_seed(self, step, stream=0):
+        """The stateless seed of training step `step`: [2] int64.
+
+        Folds `step` into (config.seed, stream): reproducible for a given
+        step, different from step to step. Use another `stream` for draws
+        that must not repeat the training ones.
+
+        Args:
+            step: int scalar (Python or tensor), e.g. `optimizer.iterations`.
+            stream: int. Separates independent sequences of seeds.
+
+        Example:
+        ```python
+        outputs = model.compute_outputs(batch, model.step_seed(step))
+        ```
+        """
+        base = tf.constant([self.config.seed, stream], dtype=tf.int64)
+        return tf.random.experimental.stateless_fold_in(base, tf.cast(step, tf.int64))
+
+    # --- Forward ----------------------------------------------------------------
+    def loss_counts(self, batch):
+        """`(gen_count, disc_count)`: the denominators of the two mean losses.
+
+        Both follow from the batch alone (the number of chosen positions is
+        fixed by the sequence lengths; only *which* positions is random), so
+        a distributed loop can all-reduce them before the forward pass and
+        pass the global counts as `loss_normalizers`, outside any XLA cluster.
+        """
+        input_ids = tf.cast(batch["input_ids"], tf.int32)
+        input_mask = tf.cast(batch["input_mask"], tf.int32)
+        candidates = masking.candidates_mask(input_ids, input_mask, self._excluded_ids)
+        n = masking.num_to_predict(
+            input_mask, candidates, self.config.mask_prob, self.num_predictions
+        )
+        return (
+            tf.cast(tf.reduce_sum(n), tf.float32),
+            tf.cast(tf.reduce_sum(input_mask), tf.float32),
+        )
+
+    @property
+    def _excluded_ids(self):
+        return (self.cls_id, self.sep_id, self.mask_id, self.pad_id)
+
+    def compute_outputs(self, batch, seed, training=False, loss_normalizers=None):
+        """Runs one ELECTRA step (spec §2) and returns its tensors (see class docs).
+
+        Args:
+            batch: dict with int [B, T] "input_ids", "input_mask", "segment_ids".
+            seed: int32/int64 [2]. Stateless seed of this step.
+            training: bool. Dropout on.
+            loss_normalizers: optional `(gen_count, disc_count)` float32
+                scalars dividing the summed losses instead of this batch's own
+                counts. Under `tf.distribute`, pass the counts summed over all
+                replicas (see `loss_counts`): each replica's loss is then its
+                share of the exact global mean, and summing the replicas'
+                gradients gives the gradient of that mean.
+
+        Example:
+        ```python
+        outputs = model.compute_outputs(batch, model.step_seed(step), training=True)
+        outputs["total_loss"], outputs["disc_labels"]
+        ```
+        """
+        config = self.config
+        input_ids = tf.cast(batch["input_ids"], tf.int32)
+        input_mask = tf.cast(batch["input_mask"], tf.int32)
+        segment_ids = tf.cast(batch["segment_ids"], tf.int32)
+        position_seed, mask_seed, sample_seed = tf.unstack(
+            tf.random.experimental.stateless_split(seed, num=3)
+        )
+
+        # §2.1-2.4: choose positions, hide most of them behind [MASK].
+        selection = masking.choose_masked_positions(
+            input_ids,
+            input_mask,
+            position_seed,
+            mask_prob=config.mask_prob,
+            max_predictions=self.num_predictions,
+            excluded_ids=self._excluded_ids,
+        )
+        gen_input_ids = masking.mask_for_generator(
+            input_ids,
+            selection.positions,
+            selection.weights,
+            self.mask_id,
+            mask_seed,
+            mask_token_prob=config.mask_token_prob,
+        )
+
+        # §2.5: generator logits at the chosen positions only.
+        gen_hidden = self.generator(
+            {"token_ids": gen_input_ids, "segment_ids": segment_ids, "padding_mask": input_mask},
+            training=training,
+        )
+        gen_logits = tf.cast(self.generator_head(gen_hidden, selection.positions), tf.float32)
+
+        # §2.6-2.8: sample (no gradient), replace, label.
+        sampled_ids = masking.sample_from_logits(
+            gen_logits,
+            sample_seed,
+            temperature=config.temperature,
+            disallowed_ids=selection.ids if config.disallow_correct else None,
+        )
+        disc_input_ids, disc_labels = masking.replace_tokens(
+            input_ids, input_mask, selection.positions, selection.weights, sampled_ids
+        )
+
+        disc_hidden = self.discriminator(
+            {"token_ids": disc_input_ids, "segment_ids": segment_ids, "padding_mask": input_mask},
+            training=training,
+        )["sequence_output"]
+        disc_logits = tf.cast(self.discriminator_head(disc_hidden), tf.float32)
+
+        # §2.9: losses in float32.
+        gen_sum, gen_count = losses.masked_lm_loss_terms(
+            gen_logits, selection.ids, selection.weights
+        )
+        disc_sum, disc_count = losses.replaced_token_detection_loss_terms(
+            disc_logits, disc_labels, input_mask
+        )
+        gen_normalizer, disc_normalizer = gen_count, disc_count
+        if loss_normalizers is not None:
+            gen_normalizer, disc_normalizer = loss_normalizers
+        gen_loss = tf.math.divide_no_nan(gen_sum, gen_normalizer)
+        disc_loss = tf.math.divide_no_nan(disc_sum, disc_normalizer)
+        total_loss = config.gen_weight * gen_loss + config.disc_weight * disc_loss
+
+        return {
+            "total_loss": total_loss,
+            "gen_loss": gen_loss,
+            "disc_loss": disc_loss,
+            "gen_loss_sum": gen_sum,
+            "gen_count": gen_count,
+            "disc_loss_sum": disc_sum,
+            "disc_count": disc_count,
+            "masked_positions": selection.positions,
+            "masked_ids": selection.ids,
+            "masked_weights": selection.weights,
+            "gen_input_ids": gen_input_ids,
+            "gen_logits": gen_logits,
+            "sampled_ids": sampled_ids,
+            "disc_input_ids": disc_input_ids,
+            "disc_labels": disc_labels,
+            "disc_logits": disc_logits,
+            "disc_probs": tf.sigmoid(disc_logits),
+        }
+
+    def call(self, inputs, training=None, seed=None):
+        if seed is None:
+            seed = self.step_seed(0)
+        return self.compute_outputs(inputs, seed, training=bool(training))
+
+    # --- Variables --------------------------------------------------------------
+    @property
+    def generator_variables(self):
+        """Trainable variables only the generator uses (tower + MLM head).
+
+        Excludes the shared embeddings, which belong to `discriminator`.
+
+        Example:
+        ```python
+        frozen = set(id(v) for v in model.generator_variables)
+        ```
+        """
+        shared = {id(v) for v in self.discriminator.trainable_variables}
+        tower = self.generator.trainable_variables + self.generator_head.trainable_variables
+        return [v for v in tower if id(v) not in shared]
+
+    @property
+    def dropout_rng_variables(self):
+        """State variables of every dropout seed generator, in a fixed order.
+
+        Keras keeps them outside the variables `tf.train.Checkpoint` reaches
+        through layers; checkpoint these too so a resumed run draws the same
+        dropout masks as an uninterrupted one.
+        """
+        states = []
+        for layer in self._flatten_layers(include_self=True, recursive=True):
+            for generator in getattr(layer, "_seed_generators", []):
+                if all(generator.state is not s for s in states):
+                    states.append(generator.state)
+        return states
+
+    # --- Metrics ----------------------------------------------------------------
+    @property
+    def metrics(self):
+        # Only ours: `compile()` adds a "loss" tracker this model never feeds.
+        return [
+            self.total_loss_metric,
+            self.gen_loss_metric,
+            self.disc_loss_metric,
+            self.gen_accuracy_metric,
+            self.sampled_correct_metric,
+            self.replaced_fraction_metric,
+            self.disc_accuracy_metric,
+            self.disc_precision_metric,
+            self.disc_recall_metric,
+            self.disc_auc_metric,
+        ]
+
+    def update_metrics(self, outputs, batch):
+        """Updates the metrics from one step's outputs; returns their results.
+
+        Losses are running means of the step values. Generator metrics are
+        weighted by `masked_weights` (real prediction slots only);
+        discriminator metrics ("replaced" is the positive class) are weighted
+        by `input_mask` (every non-pad token).
+
+        Args:
+            outputs: dict from `compute_outputs`.
+            batch: the batch it was computed from (for "input_mask").
+
+        Returns:
+            dict name -> scalar: loss (total), gen_loss, disc_loss,
+            gen_accuracy, gen_sampled_correct, replaced_fraction,
+            disc_accuracy, disc_precision, disc_recall, disc_auc.
+
+        Example:
+        ```python
+        logs = model.update_metrics(model.compute_outputs(batch, seed), batch)
+        ```
+        """
+        token_weights = tf.cast(batch["input_mask"], tf.float32)
+        slot_weights = outputs["masked_weights"]
+        labels = tf.cast(outputs["disc_labels"], tf.float32)
+        probs = outputs["disc_probs"]
+        sampled_correct = tf.cast(
+            tf.equal(outputs["sampled_ids"], outputs["masked_ids"]), tf.float32
+        )
+
+        self.total_loss_metric.update_state(outputs["total_loss"])
+        self.gen_loss_metric.update_state(outputs["gen_loss"])
+        self.disc_loss_metric.update_state(outputs["disc_loss"])
+        self.gen_accuracy_metric.update_state(
+            outputs["masked_ids"], outputs["gen_logits"], sample_weight=slot_weights
+        )
+        self.sampled_correct_metric.update_state(sampled_correct, sample_weight=slot_weights)
+        self.replaced_fraction_metric.update_state(labels, sample_weight=token_weights)
+        for metric in (
+            self.disc_accuracy_metric,
+            self.disc_precision_metric,
+            self.disc_recall_metric,
+            self.disc_auc_metric,
+        ):
+            metric.update_state(labels, probs, sample_weight=token_weights)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    # --- Keras fit/evaluate -----------------------------------------------------
+    def train_step(self, data):
+        """One optimizer step for `model.fit` on the default (single-device) strategy.
+
+        The seed comes from `optimizer.iterations`, so every step draws new
+        masks and a restarted run draws the same ones.
+
+        Example:
+        ```python
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        model.fit(dataset, steps_per_epoch=100)
+        ```
+        """
+        batch = _unpack(data)
+        seed = self.step_seed(self.optimizer.iterations)
+        with tf.GradientTape() as tape:
+            outputs = self.compute_outputs(batch, seed, training=True)
+            loss = self.optimizer.scale_loss(outputs["total_loss"])
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        # The backbone's pooled_dense (and anything else off the loss path)
+        # has no gradient.
+        pairs = [(g, v) for g, v in zip(gradients, variables) if g is not None]
+        self.optimizer.apply_gradients(pairs)
+        return self.update_metrics(outputs, batch)
+
+    def test_step(self, data):
+        """Evaluation step for `model.evaluate`: no dropout, no update.
+
+        The seed is derived from the batch contents (on a stream separate from
+        training), so the same evaluation data always gets the same masks and
+        samples: numbers are comparable across checkpoints.
+
+        Example:
+        ```python
+        logs = model.evaluate(eval_dataset, return_dict=True)
+        ```
+        """
+        batch = _unpack(data)
+        input_ids = tf.cast(batch["input_ids"], tf.int64)
+        positions = tf.range(1, tf.shape(input_ids)[1] + 1, dtype=tf.int64)
+        fingerprint = tf.reduce_sum(input_ids * positions[tf.newaxis, :])
+        seed = self.step_seed(fingerprint, stream=1)
+        outputs = self.compute_outputs(batch, seed, training=False)
+        return self.update_metrics(outputs, batch)
+
+    # --- Serialization ----------------------------------------------------------
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "config": self.config.to_dict(),
+                "pad_id": self.pad_id,
+                "cls_id": self.cls_id,
+                "sep_id": self.sep_id,
+                "mask_id": self.mask_id,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(**config)
+
+
+def _unpack(data):
+    """The feature dict of a batch: `fit` may pass `(x,)` or `(x, y, w)` tuples."""
+    batch, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+    missing = [key for key in INPUT_KEYS if key not in batch]
+    if missing:
+        raise ValueError(
+            f"ElectraPretrainer batches need {', '.join(INPUT_KEYS)}; missing {', '.join(missing)}."
+        )
+    return batch

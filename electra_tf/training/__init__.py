@@ -1,0 +1,1 @@
+"""Batches -> trained pretrainer -> checkpoints: optimizer, strategy, XLA, the loop."""

@@ -1,0 +1,83 @@
+"""Model FLOPs per training step and the MFU estimate shown in TensorBoard.
+
+Per token, a Transformer layer of width H (FFN width F, sequence length T)
+does 2 * (4 H^2 + 2 H F) multiply-adds-as-FLOPs in its matmuls and
+2 * 2 T H in attention (QK^T and AV). Training costs 3x the forward pass
+(forward + two backward matmuls), hence the usual `6 N + 12 L T H` per token.
+ELECTRA adds, per tower, the embedding projection (E -> H) on every token;
+the discriminator head (H -> H -> 1) on every token; and the generator's MLM
+head (Hg -> E, then E -> V through the tied embeddings) on the masked
+positions only, because that is where we compute it. Embedding lookups,
+LayerNorm, softmax and elementwise work are not counted (as is customary).
+Padding tokens are counted: the hardware does that work too.
+"""
+
+import os
+
+
+def _tower_forward_flops_per_token(hidden, layers, ffn, embedding, seq_length):
+    matmuls = layers * (4 * hidden * hidden + 2 * hidden * ffn)
+    projection = embedding * hidden if embedding != hidden else 0
+    attention = layers * 2 * seq_length * hidden
+    return 2 * (matmuls + projection + attention)
+
+
+def train_flops_per_sequence(config, vocab_size=None):
+    """FLOPs of one training step's work on one sequence (forward + backward).
+
+    Args:
+        config: `ElectraConfig`.
+        vocab_size: int or None. Defaults to `config.vocab_size`.
+
+    Returns:
+        float.
+    """
+    vocab = vocab_size or config.vocab_size
+    T, E = config.max_seq_length, config.embedding_size
+    disc = _tower_forward_flops_per_token(
+        config.hidden_size, config.num_layers, config.intermediate_size, E, T
+    ) + 2 * (config.hidden_size * config.hidden_size + config.hidden_size)
+    gen = _tower_forward_flops_per_token(
+        config.generator_hidden, config.num_layers, config.generator_intermediate, E, T
+    )
+    gen_head = 2 * (config.generator_hidden * E + E * vocab) * config.num_predictions
+    return 3.0 * (T * (disc + gen) + gen_head)
+
+
+def peak_flops_per_second(device_kind="cpu", mixed_precision="float32"):
+    """A rough peak for MFU: per-device-kind table, or the CPU's cores x clock x width.
+
+    GPU/TPU peaks are dense tensor-core/MXU figures. A CPU core is taken to
+    retire two FMAs per cycle on its widest vectors: 64 float32 FLOPs per
+    cycle with AVX-512, 32 with AVX2, 8 otherwise. (AMD Zen 4 runs AVX-512 as
+    two 256-bit halves, so there this peak is twice the real one.) Pass `--peak_tflops` to the pretrain
+    tool for a known figure.
+    """
+    low_precision = mixed_precision != "float32"
+    table = {
+        "h100": 989e12 if low_precision else 67e12,
+        "h200": 989e12 if low_precision else 67e12,
+        "a100": 312e12 if low_precision else 19.5e12,
+        "v100": 125e12 if low_precision else 15.7e12,
+        "tpu": 275e12,
+    }
+    kind = device_kind.lower()
+    for name, value in table.items():
+        if name in kind:
+            return value
+    mhz, flops_per_cycle = 2000.0, 8
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            info = f.read()
+    except OSError:
+        info = ""
+    speeds = [float(line.split(":")[1]) for line in info.splitlines() if line.startswith("cpu MHz")]
+    if speeds:
+        mhz = max(speeds)
+    flags = next((line for line in info.splitlines() if line.startswith("flags")), "").split()
+    if "avx512f" in flags:
+        flops_per_cycle = 64
+    elif "fma" in flags:
+        flops_per_cycle = 32
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores * mhz * 1e6 * flops_per_cycle

@@ -1,0 +1,75 @@
+"""What a `model_dir` holds besides checkpoints, and the checks made on resume.
+
+```
+model_dir/
+  config.json        the resolved ElectraConfig of the run
+  vocab.txt          the vocabulary it was trained with (copied in)
+  ckpt-N.*           tf.train.Checkpoint: model, optimizer slots, step, data position
+  logs/train, logs/eval   TensorBoard event files
+```
+"""
+
+import json
+import os
+import shutil
+
+from electra_tf.config import ElectraConfig
+from electra_tf.errors import UsageError
+from electra_tf.text.vocab import vocab_sha256
+
+CONFIG_FILE = "config.json"
+VOCAB_FILE = "vocab.txt"
+
+
+def prepare_model_dir(model_dir, config, vocab_path, write=True):
+    """Checks a resumed `model_dir` against this run, then records config and vocab.
+
+    A run that resumes with a config differing in anything that changes
+    variable shapes or the objective (`config.SHAPE_FIELDS`,
+    `config.OBJECTIVE_FIELDS`), or with another vocabulary, is refused with a
+    message naming the differences. Optimizer and schedule fields may change.
+
+    Args:
+        model_dir: str.
+        config: `ElectraConfig` of this run (vocab_size resolved).
+        vocab_path: str. This run's vocabulary.
+        write: bool. Write config.json / vocab.txt (the chief only).
+
+    Returns:
+        bool: True if `model_dir` already held a run (this is a resume).
+    """
+    config_path = os.path.join(model_dir, CONFIG_FILE)
+    resuming = os.path.isfile(config_path)
+    if resuming:
+        saved = ElectraConfig.from_json(config_path)
+        differences = saved.diff(config)
+        if differences:
+            listed = "; ".join(f"{k}: saved {a!r}, now {b!r}" for k, a, b in
+                               ((k, *v) for k, v in sorted(differences.items())))
+            raise UsageError(
+                f"{model_dir!r} holds a run with a different model or objective ({listed}). "
+                "Resume with the same settings, or pass a new --model_dir."
+            )
+        saved_vocab = os.path.join(model_dir, VOCAB_FILE)
+        if os.path.isfile(saved_vocab) and vocab_sha256(saved_vocab) != vocab_sha256(vocab_path):
+            raise UsageError(
+                f"{model_dir!r} was trained with the vocabulary {saved_vocab!r}, which differs "
+                f"from --vocab={vocab_path!r}. Pass --vocab={saved_vocab} to resume."
+            )
+    if write:
+        os.makedirs(model_dir, exist_ok=True)
+        config.to_json(config_path)
+        target = os.path.join(model_dir, VOCAB_FILE)
+        if not os.path.isfile(target):
+            shutil.copyfile(vocab_path, target + ".tmp")
+            os.replace(target + ".tmp", target)
+    return resuming
+
+
+def read_run_summary(model_dir):
+    """The summary.json written at the end of a run, or None."""
+    path = os.path.join(model_dir, "summary.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

@@ -1,0 +1,391 @@
+"""`run_pretraining`: config + data + model_dir -> a trained, checkpointed ELECTRA.
+
+The one library call behind `tools/pretrain.py`. It picks the strategy,
+precision and XLA mode, builds the tf.data input per replica, the model and
+optimizer under the strategy, restores the latest checkpoint of `model_dir`
+(model, optimizer slots, step, data-iterator position), then trains with a
+progress bar, TensorBoard logs, periodic evaluation and checkpoints, saving
+also at the end and on SIGTERM/SIGINT.
+"""
+
+import dataclasses
+import glob
+import json
+import math
+import os
+import signal
+import time
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from electra_tf.data.pipeline import pretraining_dataset
+from electra_tf.data.pipeline import raw_text_dataset
+from electra_tf.errors import UsageError
+from electra_tf.models.pretrainer import ElectraPretrainer
+from electra_tf.text.tokenizer import ElectraTokenizer
+from electra_tf.text.vocab import vocab_sha256
+from electra_tf.training import distribution
+from electra_tf.training.flops import peak_flops_per_second
+from electra_tf.training.flops import train_flops_per_sequence
+from electra_tf.training.model_dir import prepare_model_dir
+from electra_tf.training.optimizer import create_optimizer
+from electra_tf.training.optimizer import current_learning_rate
+from electra_tf.training.sample_summary import replaced_token_table
+from electra_tf.training.train_loop import ElectraTrainStep
+
+# fp16 loss scaling skips steps whose gradients overflow; this many in a row
+# means the run has diverged rather than the scale being too high.
+MAX_SKIPPED_FP16_STEPS = 25
+
+
+@dataclasses.dataclass
+class TrainingOptions:
+    """How to run (not what to learn: that is `ElectraConfig`).
+
+    Args:
+        model_dir: str. Checkpoints, config.json, vocab.txt, logs/.
+        train_data: str. TFRecord glob from `build_pretraining_data`, or text
+            files (`.txt`/`.gz` globs) tokenized on the fly.
+        vocab: str. The vocabulary the data was built with.
+        eval_data: str or None. Same formats; evaluated every `eval_every`.
+        strategy: str. auto|default|mirrored|multi_worker|tpu.
+        tpu: str or None. TPU name/address for the tpu strategy.
+        jit_compile: str. auto|true|false (XLA for forward/backward).
+        mixed_precision: str. float32|mixed_bfloat16|mixed_float16.
+        grad_accum_steps: int. Micro-batches per update; batch_size is split.
+        save_every: int. Steps between checkpoints (also saved at the end).
+        keep_checkpoints: int. Checkpoints kept.
+        log_every: int. Steps between TensorBoard scalars / progress updates.
+        eval_every: int. Steps between evaluations (0: only at the end).
+        eval_steps: int. Batches per evaluation.
+        sample_every: int. Steps between replaced-token text summaries.
+        steps_this_run: int or None. Stop (with a checkpoint) after this many
+            steps, e.g. to fit a preemptible time slot; rerun to continue.
+        preemption_safe: bool. Multi-worker: save through TF's
+            PreemptionCheckpointHandler when a worker gets SIGTERM.
+        peak_tflops: float or None. Hardware peak for the MFU estimate.
+        show_progress: bool. Progress bar on stdout.
+    """
+
+    model_dir: str
+    train_data: str
+    vocab: str
+    eval_data: Optional[str] = None
+    strategy: str = "auto"
+    tpu: Optional[str] = None
+    jit_compile: str = "auto"
+    mixed_precision: str = "float32"
+    grad_accum_steps: int = 1
+    save_every: int = 1000
+    keep_checkpoints: int = 3
+    log_every: int = 50
+    eval_every: int = 0
+    eval_steps: int = 20
+    sample_every: int = 500
+    steps_this_run: Optional[int] = None
+    preemption_safe: bool = False
+    peak_tflops: Optional[float] = None
+    show_progress: bool = True
+
+
+def _is_tfrecord_input(pattern):
+    files = [f for p in str(pattern).split(",") if p.strip() for f in glob.glob(p.strip())]
+    return bool(files) and all(".tfrecord" in os.path.basename(f) for f in files)
+
+
+def _dataset_fn(pattern, tokenizer, sha, config, batch_size, is_training, seed):
+    if _is_tfrecord_input(pattern):
+
+        def records(ctx):
+            return pretraining_dataset(
+                pattern, batch_size, config.max_seq_length, ctx, is_training=is_training,
+                vocab_sha256=sha, lowercase=config.lowercase, seed=seed, drop_remainder=True,
+            )
+
+        records(None)  # check files and metadata now, with a clear message
+        return records
+
+    def text(ctx):
+        return raw_text_dataset(pattern, tokenizer, batch_size, config.max_seq_length, ctx,
+                                is_training=is_training, seed=seed, drop_remainder=True)
+
+    return text
+
+
+class _StopRequest:
+    """SIGTERM/SIGINT set a flag; the loop saves a checkpoint and exits cleanly."""
+
+    def __init__(self):
+        self.signal = None
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signal is not None:  # second signal: stop now
+            raise KeyboardInterrupt
+        self.signal = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _resolve_vocab_size(config, tokenizer):
+    size = tokenizer.vocabulary_size()
+    if config.vocab_size in (0, None):
+        return config.replace(vocab_size=size)
+    if config.vocab_size != size:
+        raise UsageError(
+            f"config vocab_size={config.vocab_size} but the vocabulary has {size} tokens. Set "
+            f"vocab_size={size} (or 0 to take it from the vocabulary file)."
+        )
+    return config
+
+
+def run_pretraining(config, options, log=print):
+    """Pretrains ELECTRA; returns a summary dict (also written to model_dir/summary.json).
+
+    Rerunning with the same `model_dir` resumes from its latest checkpoint.
+
+    Args:
+        config: `ElectraConfig`. `vocab_size` 0 takes the vocabulary's size.
+        options: `TrainingOptions`.
+        log: callable(str) for messages.
+
+    Returns:
+        dict: step, losses and metrics of the last train window and eval,
+        paths, timing.
+
+    Example:
+    ```python
+    config = ElectraConfig.from_json("configs/electra_tiny.json")
+    run_pretraining(config, TrainingOptions(model_dir="runs/tiny",
+                    train_data="data/*.tfrecord", vocab="vocab.txt"))
+    ```
+    """
+    tokenizer = ElectraTokenizer.from_vocab_file(options.vocab, lowercase=config.lowercase)
+    sha = vocab_sha256(options.vocab)
+    config = _resolve_vocab_size(config, tokenizer)
+    if options.grad_accum_steps < 1 or config.batch_size % options.grad_accum_steps:
+        raise UsageError(
+            f"batch_size {config.batch_size} must be a multiple of grad_accum_steps "
+            f"{options.grad_accum_steps}."
+        )
+    distribution.set_mixed_precision(options.mixed_precision)
+    keras.utils.set_random_seed(config.seed)
+    strategy = distribution.create_strategy(options.strategy, options.tpu)
+    chief = distribution.is_chief(strategy)
+    jit_compile = distribution.resolve_jit_compile(options.jit_compile, strategy)
+    resuming = prepare_model_dir(options.model_dir, config, options.vocab, write=chief)
+
+    micro_batch = config.batch_size // options.grad_accum_steps
+    train_fn = _dataset_fn(options.train_data, tokenizer, sha, config, micro_batch, True, config.seed)
+    eval_fn = None
+    if options.eval_data:
+        eval_fn = _dataset_fn(options.eval_data, tokenizer, sha, config, micro_batch, False, None)
+    input_options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
+    train_dataset = strategy.distribute_datasets_from_function(train_fn, input_options)
+    eval_dataset = (strategy.distribute_datasets_from_function(eval_fn, input_options)
+                    if eval_fn else None)
+
+    with strategy.scope():
+        model = ElectraPretrainer.from_tokenizer(config, tokenizer)
+        optimizer = create_optimizer(config, options.grad_accum_steps, options.mixed_precision)
+        step_fn = ElectraTrainStep(model, optimizer, strategy, jit_compile=jit_compile)
+        iterator = iter(train_dataset)
+        checkpoint = tf.train.Checkpoint(
+            model=model, optimizer=optimizer, micro_step=step_fn.micro_step, data=iterator,
+            dropout_rng=model.dropout_rng_variables,
+        )
+    write_dir = options.model_dir if chief else os.path.join(
+        options.model_dir, f".worker_{strategy.cluster_resolver.task_id}")
+    manager = tf.train.CheckpointManager(checkpoint, write_dir, max_to_keep=options.keep_checkpoints)
+    latest = tf.train.latest_checkpoint(options.model_dir)
+    if latest:
+        try:
+            checkpoint.restore(latest).assert_existing_objects_matched()
+        except (tf.errors.OpError, ValueError, AssertionError) as error:
+            raise UsageError(
+                f"cannot restore {latest!r}: {str(error).splitlines()[0]}. The checkpoint does "
+                "not match this model; pass a new --model_dir."
+            ) from None
+        log(f"Resumed from {latest} at step {int(optimizer.iterations)}.")
+    elif resuming:
+        log(f"{options.model_dir} has a config.json but no checkpoint: starting at step 0.")
+
+    preemption = None
+    if options.preemption_safe and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        preemption = tf.distribute.experimental.PreemptionCheckpointHandler(
+            strategy.cluster_resolver, manager)
+
+    writers = _summary_writers(options.model_dir, chief, eval_dataset is not None)
+    flops_per_step = train_flops_per_sequence(config) * config.batch_size
+    device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0]
+    device_kind = "tpu" if isinstance(strategy, tf.distribute.TPUStrategy) else (
+        tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+        .get("device_name", "gpu") if device.device_type == "GPU" else "cpu")
+    peak = (options.peak_tflops * 1e12 if options.peak_tflops else
+            peak_flops_per_second(device_kind, options.mixed_precision)
+            * strategy.num_replicas_in_sync)
+    sample_batch = _first_batch(eval_fn or train_fn)
+
+    start_step = int(optimizer.iterations)
+    target = config.train_steps
+    if options.steps_this_run:
+        target = min(target, start_step + options.steps_this_run)
+    log(f"Training {config.num_layers}-layer ELECTRA (hidden {config.hidden_size}, generator "
+        f"{config.generator_hidden}) on {strategy.num_replicas_in_sync} replica(s), "
+        f"{type(strategy).__name__}, XLA {'on' if jit_compile else 'off'}, "
+        f"{options.mixed_precision}; steps {start_step} -> {target} of {config.train_steps}.")
+    progbar = keras.utils.Progbar(max(target - start_step, 1), verbose=1 if (
+        options.show_progress and chief) else 0, stateful_metrics=["loss", "auc", "lr"])
+
+    summary = {"model_dir": os.path.abspath(options.model_dir), "start_step": start_step}
+    last_logs, eval_logs = {}, {}
+    window_start, window_steps, grad_norms = time.time(), 0, []
+    skipped = 0
+    run_start = time.time()
+    step = start_step
+    with _StopRequest() as stop:
+        for metric in model.metrics:
+            metric.reset_state()
+        while step < target:
+            for _ in range(options.grad_accum_steps):
+                if preemption is not None:
+                    loss, grad_norm = preemption.run(step_fn.train, iterator)
+                else:
+                    loss, grad_norm = step_fn.train(iterator)
+            step = int(optimizer.iterations)
+            loss_value = float(loss)
+            if not math.isfinite(loss_value) or not math.isfinite(float(grad_norm)):
+                if options.mixed_precision == "mixed_float16" and skipped < MAX_SKIPPED_FP16_STEPS:
+                    skipped += 1  # loss scaling skipped this update; the scale drops
+                    continue
+                _diverged(step, loss_value, manager, log)
+            skipped = 0
+            grad_norms.append(float(grad_norm))
+            window_steps += 1
+            done = step >= target
+            if step % options.log_every == 0 or done:
+                elapsed = time.time() - window_start
+                logs = {m.name: float(m.result()) for m in model.metrics}
+                rate = window_steps * config.batch_size / max(elapsed, 1e-9)
+                logs.update({
+                    "learning_rate": float(current_learning_rate(optimizer)),
+                    "grad_norm": float(np.mean(grad_norms)),
+                    "examples_per_second": rate,
+                    "tokens_per_second": rate * config.max_seq_length,
+                    "mfu": rate / config.batch_size * flops_per_step / peak,
+                    "seconds_per_step": elapsed / window_steps,
+                })
+                _write_scalars(writers.get("train"), logs, step)
+                last_logs = logs
+                progbar.update(step - start_step, [("loss", logs["loss"]),
+                               ("auc", logs["disc_auc"]), ("lr", logs["learning_rate"])])
+                for metric in model.metrics:
+                    metric.reset_state()
+                window_start, window_steps, grad_norms = time.time(), 0, []
+            if options.sample_every and (step % options.sample_every == 0 or done) and chief:
+                _write_sample(writers.get("train"), model, tokenizer, sample_batch, step)
+            if eval_dataset is not None and (
+                    (options.eval_every and step % options.eval_every == 0) or done):
+                eval_logs = _evaluate(step_fn, model, eval_dataset, options.eval_steps)
+                _write_scalars(writers.get("eval"), eval_logs, step)
+            if step % options.save_every == 0 or done or stop.signal:
+                manager.save(checkpoint_number=step)
+                _cleanup_worker_dir(write_dir, chief)
+            if stop.signal:
+                log(f"\n{stop.signal} received: saved checkpoint at step {step} in "
+                    f"{options.model_dir}. Rerun the same command to resume.")
+                break
+    for writer in writers.values():
+        writer.flush()
+
+    summary.update({
+        "step": step,
+        "train_steps": config.train_steps,
+        "interrupted": bool(stop.signal),
+        "seconds": round(time.time() - run_start, 2),
+        "train": last_logs,
+        "eval": eval_logs,
+        "checkpoint": manager.latest_checkpoint,
+        "logdir": os.path.abspath(os.path.join(options.model_dir, "logs")),
+        "jit_compile": jit_compile,
+        "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync,
+    })
+    if chief:
+        with open(os.path.join(options.model_dir, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2, sort_keys=True)
+    return summary
+
+
+def _diverged(step, loss_value, manager, log):
+    last = manager.latest_checkpoint or "none saved yet"
+    raise UsageError(
+        f"the loss became {loss_value} at step {step}: training diverged and was stopped "
+        f"without saving. The last good checkpoint is {last}. Lower --learning_rate, raise "
+        "--warmup_steps, or use --mixed_precision=mixed_bfloat16 instead of mixed_float16."
+    )
+
+
+def _summary_writers(model_dir, chief, with_eval):
+    if not chief:
+        return {}
+    writers = {"train": tf.summary.create_file_writer(os.path.join(model_dir, "logs", "train"))}
+    if with_eval:
+        writers["eval"] = tf.summary.create_file_writer(os.path.join(model_dir, "logs", "eval"))
+    return writers
+
+
+def _write_scalars(writer, logs, step):
+    if writer is None:
+        return
+    with writer.as_default(step=step):
+        for name, value in logs.items():
+            tf.summary.scalar(name, value)
+
+
+def _first_batch(dataset_fn):
+    """One small batch (numpy) for the text summaries, outside any strategy."""
+    for batch in dataset_fn(None).take(1):
+        return {k: v.numpy()[:2] for k, v in batch.items()}
+
+
+def _write_sample(writer, model, tokenizer, batch, step):
+    if writer is None or batch is None:
+        return
+    outputs = model.compute_outputs(batch, model.step_seed(step, stream=2), training=False)
+    text = replaced_token_table(tokenizer, {k: v.numpy() for k, v in outputs.items()}, batch)
+    with writer.as_default(step=step):
+        tf.summary.text("replaced_tokens", text)
+
+
+def _evaluate(step_fn, model, dataset, max_batches):
+    for metric in model.metrics:
+        metric.reset_state()
+    for index, batch in enumerate(dataset):
+        if index >= max_batches:
+            break
+        step_fn.evaluate(batch)
+    logs = {m.name: float(m.result()) for m in model.metrics}
+    for metric in model.metrics:
+        metric.reset_state()
+    return logs
+
+
+def _cleanup_worker_dir(write_dir, chief):
+    """Non-chief workers write throwaway copies (MultiWorkerMirroredStrategy needs
+    every worker to save); only the chief's are kept."""
+    if not chief:
+        tf.io.gfile.rmtree(write_dir)
