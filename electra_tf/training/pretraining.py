@@ -96,23 +96,32 @@ def _is_tfrecord_input(pattern):
     return bool(files) and all(".tfrecord" in os.path.basename(f) for f in files)
 
 
-def _dataset_fn(pattern, tokenizer, sha, config, batch_size, is_training, seed):
-    if _is_tfrecord_input(pattern):
+def _dataset_fn(pattern, tokenizer, sha, config, batch_size, is_training, seed,
+                skip_batches=0):
+    """A `dataset_fn(input_context)` for `distribute_datasets_from_function`.
 
-        def records(ctx):
+    `skip_batches` fast-forwards a deterministic (seeded) training input to
+    where a resumed run left off, for strategies whose distributed iterators
+    cannot be checkpointed.
+    """
+    if _is_tfrecord_input(pattern):
+        def build(ctx):
             return pretraining_dataset(
                 pattern, batch_size, config.max_seq_length, ctx, is_training=is_training,
                 vocab_sha256=sha, lowercase=config.lowercase, seed=seed, drop_remainder=True,
             )
 
-        records(None)  # check files and metadata now, with a clear message
-        return records
+        build(None)  # check files and metadata now, with a clear message
+    else:
+        def build(ctx):
+            return raw_text_dataset(pattern, tokenizer, batch_size, config.max_seq_length, ctx,
+                                    is_training=is_training, seed=seed, drop_remainder=True)
 
-    def text(ctx):
-        return raw_text_dataset(pattern, tokenizer, batch_size, config.max_seq_length, ctx,
-                                is_training=is_training, seed=seed, drop_remainder=True)
+    def dataset_fn(ctx):
+        dataset = build(ctx)
+        return dataset.skip(skip_batches) if skip_batches else dataset
 
-    return text
+    return dataset_fn
 
 
 class _StopRequest:
@@ -173,6 +182,8 @@ def run_pretraining(config, options, log=print):
                     train_data="data/*.tfrecord", vocab="vocab.txt"))
     ```
     """
+    # Multi-worker collectives must be set up before TensorFlow runs any op.
+    strategy = distribution.create_strategy(options.strategy, options.tpu)
     tokenizer = ElectraTokenizer.from_vocab_file(options.vocab, lowercase=config.lowercase)
     sha = vocab_sha256(options.vocab)
     config = _resolve_vocab_size(config, tokenizer)
@@ -183,7 +194,6 @@ def run_pretraining(config, options, log=print):
         )
     distribution.set_mixed_precision(options.mixed_precision)
     keras.utils.set_random_seed(config.seed)
-    strategy = distribution.create_strategy(options.strategy, options.tpu)
     chief = distribution.is_chief(strategy)
     jit_compile = distribution.resolve_jit_compile(options.jit_compile, strategy)
     resuming = prepare_model_dir(options.model_dir, config, options.vocab, write=chief)
@@ -202,11 +212,15 @@ def run_pretraining(config, options, log=print):
         model = ElectraPretrainer.from_tokenizer(config, tokenizer)
         optimizer = create_optimizer(config, options.grad_accum_steps, options.mixed_precision)
         step_fn = ElectraTrainStep(model, optimizer, strategy, jit_compile=jit_compile)
-        iterator = iter(train_dataset)
-        checkpoint = tf.train.Checkpoint(
-            model=model, optimizer=optimizer, micro_step=step_fn.micro_step, data=iterator,
-            dropout_rng=model.dropout_rng_variables,
-        )
+    state = dict(model=model, optimizer=optimizer, micro_step=step_fn.micro_step,
+                 dropout_rng=model.dropout_rng_variables)
+    # A single-device iterator is checkpointable (shuffle buffer included); a
+    # distributed one is not, so those runs replay their seeded input instead.
+    iterator = iter(train_dataset)
+    iterator_in_checkpoint = isinstance(iterator, tf.__internal__.tracking.Trackable)
+    if iterator_in_checkpoint:
+        state["data"] = iterator
+    checkpoint = tf.train.Checkpoint(**state)
     write_dir = options.model_dir if chief else os.path.join(
         options.model_dir, f".worker_{strategy.cluster_resolver.task_id}")
     manager = tf.train.CheckpointManager(checkpoint, write_dir, max_to_keep=options.keep_checkpoints)
@@ -219,7 +233,11 @@ def run_pretraining(config, options, log=print):
                 f"cannot restore {latest!r}: {str(error).splitlines()[0]}. The checkpoint does "
                 "not match this model; pass a new --model_dir."
             ) from None
-        log(f"Resumed from {latest} at step {int(optimizer.iterations)}.")
+        log(f"Resumed from {latest} at step {_as_int(optimizer.iterations)}.")
+        if not iterator_in_checkpoint:
+            replay = _dataset_fn(options.train_data, tokenizer, sha, config, micro_batch, True,
+                                 config.seed, skip_batches=_as_int(step_fn.micro_step))
+            iterator = iter(strategy.distribute_datasets_from_function(replay, input_options))
     elif resuming:
         log(f"{options.model_dir} has a config.json but no checkpoint: starting at step 0.")
 
@@ -239,7 +257,7 @@ def run_pretraining(config, options, log=print):
             * strategy.num_replicas_in_sync)
     sample_batch = _first_batch(eval_fn or train_fn)
 
-    start_step = int(optimizer.iterations)
+    start_step = _as_int(optimizer.iterations)
     target = config.train_steps
     if options.steps_this_run:
         target = min(target, start_step + options.steps_this_run)
@@ -265,7 +283,7 @@ def run_pretraining(config, options, log=print):
                     loss, grad_norm = preemption.run(step_fn.train, iterator)
                 else:
                     loss, grad_norm = step_fn.train(iterator)
-            step = int(optimizer.iterations)
+            step = _as_int(optimizer.iterations)
             loss_value = float(loss)
             if not math.isfinite(loss_value) or not math.isfinite(float(grad_norm)):
                 if options.mixed_precision == "mixed_float16" and skipped < MAX_SKIPPED_FP16_STEPS:
@@ -281,7 +299,7 @@ def run_pretraining(config, options, log=print):
                 logs = {m.name: float(m.result()) for m in model.metrics}
                 rate = window_steps * config.batch_size / max(elapsed, 1e-9)
                 logs.update({
-                    "learning_rate": float(current_learning_rate(optimizer)),
+                    "learning_rate": float(tf.identity(current_learning_rate(optimizer))),
                     "grad_norm": float(np.mean(grad_norms)),
                     "examples_per_second": rate,
                     "tokens_per_second": rate * config.max_seq_length,
@@ -328,6 +346,11 @@ def run_pretraining(config, options, log=print):
         with open(os.path.join(options.model_dir, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2, sort_keys=True)
     return summary
+
+
+def _as_int(variable):
+    """A (possibly mirrored, possibly Keras-wrapped) scalar variable's value."""
+    return int(tf.identity(getattr(variable, "value", variable)).numpy())
 
 
 def _diverged(step, loss_value, manager, log):
