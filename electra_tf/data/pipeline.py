@@ -51,7 +51,8 @@ def _batch(dataset, global_batch_size, input_context, is_training, shuffle_buffe
         _per_replica_batch_size(global_batch_size, input_context),
         drop_remainder=drop_remainder,
         num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=seed is not None,
+        # Order only matters for reproducible or single-pass reads.
+        deterministic=seed is not None or not is_training,
     )
     return dataset
 

@@ -138,3 +138,70 @@ def test_pretrain_tool_flags_and_bad_input(tmp_path, pretraining_data):
     missing = run_tool("pretrain", f"--train_data={tmp_path}/none*.tfrecord",
                        f"--vocab={pretraining_data['vocab']}")
     assert_clean_error(missing, "none*.tfrecord", "matches no file")
+
+
+def test_float16_with_loss_scaling_trains(tmp_path, pretraining_data):
+    summary = run_pretraining(
+        tiny_config(train_steps=3), _options(tmp_path, pretraining_data, eval_data=None,
+                                             mixed_precision="mixed_float16", log_every=1,
+                                             sample_every=0))
+    tf.keras.mixed_precision.set_global_policy("float32")
+    assert summary["step"] == 3 and np.isfinite(summary["train"]["loss"])
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, pretraining_data):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "tools", "pretrain.py"),
+         f"--train_data={pretraining_data['train']}", f"--model_dir={tmp_path}",
+         "--max_seq_length=64", "--train_steps=100000", "--batch_size=8", "--hidden_size=64",
+         "--num_heads=2", "--log_every=1", "--save_every=100000", "--eval_every=0",
+         "--noprogress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        deadline = time.time() + 120
+        for line in process.stdout:  # wait until training runs
+            if line.startswith("Training") or time.time() > deadline:
+                break
+        time.sleep(3)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr[-3000:]
+    assert "SIGTERM received: saved checkpoint at step" in stdout
+    step = int(stdout.split("saved checkpoint at step ")[1].split()[0])
+    assert 0 < step < 100000 and (tmp_path / f"ckpt-{step}.index").exists()
+    assert "Interrupted at step" in stdout
+
+
+def test_default_job_machinery_end_to_end(tmp_path):
+    """`tools/pretrain.py` with no data flags: corpus -> vocab -> TFRecords -> training.
+
+    The cache is seeded with a small slice of the default corpus so the test is quick;
+    writing the full corpus is covered in tests/data/test_movie_reviews.py.
+    """
+    from tests.conftest import real_review_documents
+    from tests.conftest import write_documents
+
+    corpus = tmp_path / "cache" / "corpus"
+    corpus.mkdir(parents=True)
+    write_documents(corpus / "train.txt", real_review_documents(150))
+    write_documents(corpus / "heldout.txt", real_review_documents(30, heldout=True))
+    result = run_tool("pretrain", f"--cache_dir={tmp_path / 'cache'}",
+                      f"--model_dir={tmp_path / 'run'}", "--train_steps=4", "--log_every=2",
+                      "--batch_size=8", "--eval_steps=2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "default job" in result.stdout and "Finished at step 4/4" in result.stdout
+    assert "discriminator AUC" in result.stdout and "tensorboard --logdir" in result.stdout
+    assert (tmp_path / "cache" / "vocab_8192.txt").exists()
+    assert glob.glob(str(tmp_path / "cache" / "tfrecords_8192_128" / "train" / "*.tfrecord"))
+    assert (tmp_path / "run" / "ckpt-4.index").exists()
+    assert _scalars(str(tmp_path / "run" / "logs" / "eval"))["disc_auc"]
