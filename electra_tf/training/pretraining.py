@@ -341,6 +341,7 @@ def run_pretraining(config, options, log=print):
         "jit_compile": jit_compile,
         "strategy": type(strategy).__name__,
         "replicas": strategy.num_replicas_in_sync,
+        "chief": chief,
     })
     if chief:
         with open(os.path.join(options.model_dir, "summary.json"), "w", encoding="utf-8") as f:

@@ -63,7 +63,7 @@ def test_two_worker_multi_worker_mirrored_strategy_on_localhost(tmp_path, pretra
              "--strategy=multi_worker", f"--train_data={pretraining_data['train']}",
              f"--model_dir={tmp_path / 'run'}", "--max_seq_length=64", "--train_steps=6",
              "--batch_size=8", "--hidden_size=64", "--num_heads=2", "--log_every=3",
-             "--save_every=3", "--noprogress"],
+             "--save_every=3", "--noprogress", "--noexport"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO))
     outputs = []
     try:

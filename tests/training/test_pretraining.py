@@ -123,7 +123,7 @@ def test_pretrain_tool_flags_and_bad_input(tmp_path, pretraining_data):
     result = run_tool("pretrain", f"--train_data={pretraining_data['train']}",
                       f"--model_dir={model_dir}", "--max_seq_length=64", "--train_steps=4",
                       "--batch_size=8", "--hidden_size=64", "--num_heads=2",
-                      "--log_every=2", "--noprogress")
+                      "--log_every=2", "--noprogress", "--noexport")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Finished at step 4/4" in result.stdout and "tensorboard --logdir" in result.stdout
     assert json.load(open(model_dir / "config.json"))["hidden_size"] == 64  # flag override
@@ -204,4 +204,5 @@ def test_default_job_machinery_end_to_end(tmp_path):
     assert (tmp_path / "cache" / "vocab_8192.txt").exists()
     assert glob.glob(str(tmp_path / "cache" / "tfrecords_8192_128" / "train" / "*.tfrecord"))
     assert (tmp_path / "run" / "ckpt-4.index").exists()
+    assert (tmp_path / "run" / "export" / "discriminator" / "4" / "saved_model.pb").exists()
     assert _scalars(str(tmp_path / "run" / "logs" / "eval"))["disc_auc"]

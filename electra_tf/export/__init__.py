@@ -1,0 +1,1 @@
+"""Checkpoints -> SavedModels for TF Serving (raw text in), keras-hub presets."""

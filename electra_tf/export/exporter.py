@@ -1,0 +1,133 @@
+"""`export_model_dir`: a run's checkpoint -> SavedModels, warmup, serving config, preset.
+
+```
+export_dir/
+  discriminator/<version>/    SavedModel: serving_default, serving_pair, encode, encode_pair, encode_ids
+      assets.extra/tf_serving_warmup_requests
+  generator/<version>/        SavedModel: fill_mask (= serving_default)
+      assets.extra/tf_serving_warmup_requests
+  keras_hub_preset/           ElectraBackbone + ElectraTokenizer (keras-hub format)
+  models.config               serves both models with TF Serving
+  batching_parameters.txt
+```
+"""
+
+import os
+import shutil
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from electra_tf.errors import UsageError
+from electra_tf.export.op_audit import audit_saved_model
+from electra_tf.export.preset import save_keras_hub_preset
+from electra_tf.export.serving_config import write_serving_config
+from electra_tf.export.serving_modules import DiscriminatorServing
+from electra_tf.export.serving_modules import GeneratorServing
+from electra_tf.export.warmup import write_warmup_requests
+from electra_tf.training.model_dir import load_pretrainer
+
+DISCRIMINATOR = "discriminator"
+GENERATOR = "generator"
+PRESET = "keras_hub_preset"
+WARMUP_TEXTS = [
+    "The movie was great and the acting superb.",
+    "I would not watch it again.",
+    "",
+]
+
+
+def _check_target(path, overwrite):
+    if os.path.exists(path):
+        if not overwrite:
+            raise UsageError(
+                f"{path!r} already exists. Pass --overwrite to replace it, or choose another "
+                "--version."
+            )
+        shutil.rmtree(path)
+
+
+def _save(module, path):
+    """Saves atomically: a half-written version folder would be served by TF Serving."""
+    tmp = path + ".tmp"
+    if os.path.exists(tmp):
+        shutil.rmtree(tmp)
+    tf.saved_model.save(module, tmp, signatures=module.signatures())
+    return tmp
+
+
+def export_model_dir(
+    model_dir,
+    export_dir,
+    version=None,
+    checkpoint=None,
+    sequence_length=None,
+    top_k=5,
+    overwrite=False,
+    keras_hub_preset=True,
+):
+    """Exports a trained run for TF Serving and keras-hub.
+
+    Args:
+        model_dir: str. The pretraining run.
+        export_dir: str. Receives the layout in this module's docstring.
+        version: int or None. SavedModel version folder (None: the checkpoint's step).
+        checkpoint: str or None. A ckpt-N prefix; None is the latest.
+        sequence_length: int or None. Tokens per input (None: the run's max_seq_length).
+        top_k: int. Candidates per [MASK] in `fill_mask`.
+        overwrite: bool. Replace an existing version folder / preset.
+        keras_hub_preset: bool. Also write the keras-hub preset.
+
+    Returns:
+        dict of paths and the op list of each SavedModel.
+
+    Example:
+    ```python
+    export_model_dir("runs/electra_tiny", "exports")
+    ```
+    """
+    start = time.time()
+    model, tokenizer, config, checkpoint = load_pretrainer(model_dir, checkpoint)
+    sequence_length = int(sequence_length or config.max_seq_length)
+    if not 8 <= sequence_length <= config.max_position_embeddings:
+        raise UsageError(
+            f"sequence_length must be in [8, {config.max_position_embeddings}], got {sequence_length}.")
+    version = int(version if version is not None else checkpoint.rsplit("-", 1)[-1])
+    paths = {
+        DISCRIMINATOR: os.path.join(export_dir, DISCRIMINATOR, str(version)),
+        GENERATOR: os.path.join(export_dir, GENERATOR, str(version)),
+    }
+    for path in paths.values():
+        _check_target(path, overwrite)
+    if keras_hub_preset:
+        _check_target(os.path.join(export_dir, PRESET), overwrite)
+
+    modules = {
+        DISCRIMINATOR: DiscriminatorServing(model, tokenizer, sequence_length),
+        GENERATOR: GeneratorServing(model, tokenizer, sequence_length, top_k=top_k),
+    }
+    texts = np.array(WARMUP_TEXTS, dtype=object)
+    warmup = {
+        DISCRIMINATOR: [
+            ("serving_default", {"text": texts}),
+            ("serving_pair", {"text": texts, "text_pair": texts[::-1].copy()}),
+            ("encode", {"text": texts}),
+        ],
+        GENERATOR: [("fill_mask", {"text": np.array(
+            ["The movie was [MASK].", "A [MASK] film with a [MASK] ending."], dtype=object)})],
+    }
+    result = {"checkpoint": checkpoint, "version": version}
+    for name, module in modules.items():
+        tmp = _save(module, paths[name])
+        result[f"{name}_ops"] = audit_saved_model(tmp)
+        write_warmup_requests(tmp, name, warmup[name])
+        os.makedirs(os.path.dirname(paths[name]), exist_ok=True)
+        os.replace(tmp, paths[name])
+        result[name] = paths[name]
+    if keras_hub_preset:
+        result[PRESET] = save_keras_hub_preset(model, tokenizer, os.path.join(export_dir, PRESET))
+    result["models_config"], result["batching_parameters"] = write_serving_config(
+        export_dir, {f"electra_{name}": name for name in modules})
+    result["seconds"] = round(time.time() - start, 2)
+    return result

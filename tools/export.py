@@ -1,0 +1,60 @@
+"""Export a pretraining run as SavedModels for TF Serving (+ a keras-hub preset).
+
+    python tools/export.py --model_dir=runs/electra_tiny --export_dir=exports
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
+
+from electra_tf.errors import UsageError  # noqa: E402
+from electra_tf.errors import report_usage_errors  # noqa: E402
+
+flags.DEFINE_string("model_dir", None, "The pretraining run to export (tools/pretrain.py's "
+                    "--model_dir).")
+flags.DEFINE_string("export_dir", None, "Output folder (default: <model_dir>/export).")
+flags.DEFINE_string("checkpoint", None, "A ckpt-N prefix to export (default: the latest).")
+flags.DEFINE_integer("version", None, "SavedModel version folder (default: the checkpoint step).")
+flags.DEFINE_integer("sequence_length", None, "Tokens per served input; longer text is "
+                     "truncated (default: the run's max_seq_length).")
+flags.DEFINE_integer("top_k", 5, "Candidates returned per [MASK] by the generator's fill_mask.")
+flags.DEFINE_bool("keras_hub_preset", True, "Also write the discriminator as a keras-hub preset.")
+flags.DEFINE_bool("overwrite", False, "Replace an existing version folder and preset.")
+FLAGS = flags.FLAGS
+
+
+def print_export(result):
+    print(f"Exported {result['checkpoint']} (version {result['version']}) in "
+          f"{result['seconds']:.1f}s:")
+    for key in ("discriminator", "generator", "keras_hub_preset", "models_config",
+                "batching_parameters"):
+        if key in result:
+            print(f"  {key + ':':22s}{result[key]}")
+
+
+@report_usage_errors
+def main(argv):
+    logging.set_verbosity(logging.WARNING)
+    if len(argv) > 1:
+        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    if not FLAGS.model_dir:
+        raise UsageError("--model_dir is required: the pretraining run to export.")
+    from electra_tf.export.exporter import export_model_dir
+
+    result = export_model_dir(
+        FLAGS.model_dir, FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export"),
+        version=FLAGS.version, checkpoint=FLAGS.checkpoint,
+        sequence_length=FLAGS.sequence_length, top_k=FLAGS.top_k, overwrite=FLAGS.overwrite,
+        keras_hub_preset=FLAGS.keras_hub_preset,
+    )
+    print_export(result)
+
+
+if __name__ == "__main__":
+    app.run(main)
