@@ -83,7 +83,7 @@ def set_mixed_precision(policy):
 def resolve_jit_compile(flag, strategy):
     """`--jit_compile=auto|true|false` -> bool.
 
-    auto: on for GPU and TPU; on CPU off, because `benchmarks/pretrain_step.py`
+    auto: on for GPU and TPU; on CPU off, because `benchmarks/pretrain_throughput.py`
     measured the XLA-compiled step about 10x slower than TensorFlow's own
     kernels on a 2-core CPU (TF 2.21; README "Measured here").
     XLA only ever compiles the forward/backward computation: the cross-replica
