@@ -32,6 +32,7 @@ class TextPacker(tf.Module):
         self.tokenizer = tokenizer
         self.sequence_length = int(sequence_length)
         self.mask_id = tokenizer.mask_id
+        self.pad_id = tokenizer.pad_id
         self.packer = keras_hub.layers.MultiSegmentPacker(
             sequence_length=self.sequence_length,
             start_value=tokenizer.cls_id,
@@ -39,7 +40,6 @@ class TextPacker(tf.Module):
             pad_value=tokenizer.pad_id,
             truncate="round_robin",
         )
-        self.pad_id = tokenizer.pad_id
 
     def __call__(self, text, text_pair=None):
         segments = [self.tokenizer.tokenize(text)]
