@@ -107,3 +107,32 @@ def write_corpus(output_dir):
     for path in paths.values():
         os.replace(path + ".tmp", path)
     return {**paths, "train_documents": counts["train"], "heldout_documents": counts["heldout"]}
+
+
+def write_sentiment_split(output_dir, dev_modulus=5):
+    """Rotten Tomatoes sentences never seen in pretraining, as a sentiment task.
+
+    Takes the held-out Rotten Tomatoes sentences (`is_heldout`) and splits
+    them again by the same hash: 1 in `dev_modulus` goes to dev. Writes
+    `train.tsv` and `dev.tsv` with columns `sentence` and `label`
+    (0 negative, 1 positive), GLUE SST-2 style.
+
+    Returns:
+        dict with the two paths and their sizes.
+    """
+    os.makedirs(output_dir, exist_ok=True)
+    splits = {"train": [], "dev": []}
+    for text, label, source in read_reviews():
+        if source != "rotten_tomatoes" or not is_heldout(text):
+            continue
+        digest = int(hashlib.sha256(("dev:" + text).encode("utf-8")).hexdigest()[:8], 16)
+        sentence = " ".join(text.replace("\t", " ").split())
+        splits["dev" if digest % dev_modulus == 0 else "train"].append((sentence, label))
+    paths = {}
+    for split, rows in splits.items():
+        paths[split] = os.path.join(output_dir, f"{split}.tsv")
+        with open(paths[split], "w", encoding="utf-8") as f:
+            f.write("sentence\tlabel\n")
+            f.writelines(f"{sentence}\t{label}\n" for sentence, label in rows)
+        paths[f"{split}_examples"] = len(rows)
+    return paths

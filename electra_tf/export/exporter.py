@@ -38,7 +38,7 @@ WARMUP_TEXTS = [
 ]
 
 
-def _check_target(path, overwrite):
+def check_target(path, overwrite):
     if os.path.exists(path):
         if not overwrite:
             raise UsageError(
@@ -48,13 +48,31 @@ def _check_target(path, overwrite):
         shutil.rmtree(path)
 
 
-def _save(module, path):
-    """Saves atomically: a half-written version folder would be served by TF Serving."""
+def save_serving_model(module, path, model_name, warmup_requests):
+    """Saves `module` as a SavedModel version folder for TF Serving.
+
+    Writes to a temporary folder, audits its ops (`audit_saved_model`), adds
+    the warmup requests, then renames it into place: TF Serving never sees a
+    half-written version.
+
+    Args:
+        module: a `tf.Module` with a `signatures()` method.
+        path: str. The version folder, e.g. exports/classifier/1.
+        model_name: str. The name used in the warmup requests.
+        warmup_requests: list of `(signature, {input: value})`.
+
+    Returns:
+        sorted list of the ops the graph uses.
+    """
     tmp = path + ".tmp"
     if os.path.exists(tmp):
         shutil.rmtree(tmp)
     tf.saved_model.save(module, tmp, signatures=module.signatures())
-    return tmp
+    ops = audit_saved_model(tmp)
+    write_warmup_requests(tmp, model_name, warmup_requests)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    os.replace(tmp, path)
+    return ops
 
 
 def export_model_dir(
@@ -99,9 +117,9 @@ def export_model_dir(
         GENERATOR: os.path.join(export_dir, GENERATOR, str(version)),
     }
     for path in paths.values():
-        _check_target(path, overwrite)
+        check_target(path, overwrite)
     if keras_hub_preset:
-        _check_target(os.path.join(export_dir, PRESET), overwrite)
+        check_target(os.path.join(export_dir, PRESET), overwrite)
 
     modules = {
         DISCRIMINATOR: DiscriminatorServing(model, tokenizer, sequence_length),
@@ -119,11 +137,7 @@ def export_model_dir(
     }
     result = {"checkpoint": checkpoint, "version": version}
     for name, module in modules.items():
-        tmp = _save(module, paths[name])
-        result[f"{name}_ops"] = audit_saved_model(tmp)
-        write_warmup_requests(tmp, name, warmup[name])
-        os.makedirs(os.path.dirname(paths[name]), exist_ok=True)
-        os.replace(tmp, paths[name])
+        result[f"{name}_ops"] = save_serving_model(module, paths[name], name, warmup[name])
         result[name] = paths[name]
     if keras_hub_preset:
         result[PRESET] = save_keras_hub_preset(model, tokenizer, os.path.join(export_dir, PRESET))

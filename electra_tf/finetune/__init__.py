@@ -1,0 +1,1 @@
+"""Fine-tuning the discriminator: task heads, task data, metrics, export."""

@@ -1,0 +1,59 @@
+"""SavedModels of fine-tuned classifiers: raw text in, label and probabilities out."""
+
+import numpy as np
+import tensorflow as tf
+
+from electra_tf.export.serving_modules import TEXT
+from electra_tf.export.serving_modules import TEXT_PAIR
+from electra_tf.export.text_inputs import TextPacker
+
+
+class ClassifierServing(tf.Module):
+    """`serving_default`: `text` (and `text_pair` for pair tasks) -> `label` (str),
+    `probabilities` [batch, num_labels] (classification) or `score` [batch]
+    (regression).
+
+    Args:
+        model: `ElectraClassifier` with trained weights.
+        tokenizer: `ElectraTokenizer`.
+        sequence_length: int.
+        label_names: list of str, or None for regression.
+        pair: bool. The task reads two texts.
+    """
+
+    def __init__(self, model, tokenizer, sequence_length, label_names, pair):
+        super().__init__(name="electra_classifier")
+        self.model = model
+        self.packer = TextPacker(tokenizer, sequence_length)
+        self.regression = label_names is None
+        self.label_names = tf.constant(label_names or [""])
+        self.pair = bool(pair)
+
+    def _outputs(self, token_ids, segment_ids, padding_mask):
+        logits = tf.cast(self.model({"token_ids": token_ids, "segment_ids": segment_ids,
+                                     "padding_mask": padding_mask}, training=False), tf.float32)
+        if self.regression:
+            return {"score": logits[:, 0]}
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        return {"label": tf.gather(self.label_names, tf.argmax(probabilities, axis=-1)),
+                "probabilities": probabilities}
+
+    @tf.function(input_signature=[TEXT])
+    def classify(self, text):
+        return self._outputs(*self.packer(text))
+
+    @tf.function(input_signature=[TEXT, TEXT_PAIR])
+    def classify_pair(self, text, text_pair):
+        return self._outputs(*self.packer(text, text_pair))
+
+    def signatures(self):
+        if self.pair:
+            return {"serving_default": self.classify_pair}
+        return {"serving_default": self.classify}
+
+    def warmup_requests(self, texts):
+        texts = np.array(texts, dtype=object)
+        inputs = {"text": texts}
+        if self.pair:
+            inputs["text_pair"] = texts[::-1].copy()
+        return [("serving_default", inputs)]

@@ -1,0 +1,202 @@
+"""Fine-tuning for classification: layer-wise rates, metrics, learning, export, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import keras_hub
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from electra_tf.errors import UsageError
+from electra_tf.finetune import metrics
+from electra_tf.finetune.layerwise_lr import LayerwiseAdamW
+from electra_tf.finetune.layerwise_lr import layer_multipliers
+from electra_tf.finetune.run_classification import FinetuneOptions
+from electra_tf.finetune.run_classification import finetune_classification
+from electra_tf.training.pretraining import TrainingOptions
+from electra_tf.training.pretraining import run_pretraining
+from tests.conftest import real_review_documents
+from tests.conftest import run_tool
+from tests.conftest import assert_clean_error
+from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
+from tests.training.conftest import tiny_config
+
+
+def _backbone(num_layers=3):
+    return keras_hub.models.ElectraBackbone(vocab_size=50, num_layers=num_layers, num_heads=2,
+                                            hidden_dim=16, embedding_dim=8,
+                                            intermediate_dim=32, max_sequence_length=16)
+
+
+def test_layerwise_multipliers_are_not_off_by_one():
+    backbone = _backbone(num_layers=3)
+    head = keras.layers.Dense(2)
+    head.build((None, 16))
+    variables = backbone.trainable_variables + head.trainable_variables
+    multipliers = layer_multipliers(backbone, variables, decay=0.5)
+    by_layer = lambda layer: {multipliers[id(v)] for v in layer.trainable_variables}
+    assert by_layer(head) == {1.0}
+    assert by_layer(backbone.pooled_dense) == {1.0}
+    assert by_layer(backbone.transformer_layers[2]) == {1.0}   # top layer: full rate
+    assert by_layer(backbone.transformer_layers[1]) == {0.5}
+    assert by_layer(backbone.transformer_layers[0]) == {0.25}
+    for name in ("token_embedding", "position_embedding", "segment_embedding",
+                 "embeddings_layer_norm", "embeddings_projection"):
+        assert by_layer(getattr(backbone, name)) == {0.125}, name  # below the bottom layer
+
+
+def test_layerwise_optimizer_scales_each_variables_step():
+    a = keras.Variable(np.zeros(3, np.float32), name="kernel_a")
+    b = keras.Variable(np.zeros(3, np.float32), name="kernel_b")
+    optimizer = LayerwiseAdamW(multipliers={id(a): 1.0, id(b): 0.25}, learning_rate=0.1,
+                               weight_decay=0.0)
+    optimizer.apply_gradients([(tf.ones(3), a), (tf.ones(3), b)])
+    # Adam's first step moves every coordinate by lr (times the multiplier).
+    np.testing.assert_allclose(a.numpy(), -0.1, rtol=1e-3)
+    np.testing.assert_allclose(b.numpy(), -0.025, rtol=1e-3)
+
+
+def test_metrics_match_hand_computed_values():
+    labels, predictions = [1, 1, 0, 0, 1], [1, 0, 0, 1, 1]
+    assert metrics.accuracy(labels, predictions) == pytest.approx(0.6)
+    assert metrics.f1_binary(labels, predictions) == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    # MCC = (tp*tn - fp*fn) / sqrt(...) = (2*1 - 1*1) / sqrt(3*3*2*2) = 1/6
+    assert metrics.matthews_corrcoef(labels, predictions) == pytest.approx(1 / 6)
+    assert metrics.pearson([1, 2, 3], [2, 4, 7]) == pytest.approx(0.99339926, rel=1e-6)
+    assert metrics.spearman([1, 2, 3, 4], [10, 30, 20, 40]) == pytest.approx(0.8)
+    assert metrics.spearman([1, 2, 2, 3], [1, 2, 3, 4]) == pytest.approx(0.9486833, rel=1e-6)
+
+
+def _sentences(count, start=0):
+    """Real review sentences, labelled by a rule a model can learn: does it mention
+    the word 'film' or 'movie'?"""
+    rows = {"about_film": [], "other": []}
+    for document in real_review_documents(count, start=start):
+        for line in document:
+            words = line.lower().replace(".", " ").replace(",", " ").split()
+            if 4 <= len(words) <= 30:
+                rows["about_film" if {"film", "movie"} & set(words) else "other"].append(line)
+    # Balanced, interleaved: a majority-class guess scores 50%.
+    size = min(len(rows["about_film"]), len(rows["other"]))
+    return [(text, label) for pair in zip(rows["about_film"][:size], rows["other"][:size])
+            for text, label in zip(pair, ("about_film", "other"))]
+
+
+def _write_tsv(path, rows, header=("sentence", "label")):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\t".join(header) + "\n")
+        f.writelines(f"{' '.join(text.split())}\t{label}\n" for text, label in rows)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory, pretraining_data):  # noqa: F811
+    model_dir = str(tmp_path_factory.mktemp("pretrained") / "run")
+    run_pretraining(tiny_config(train_steps=30, max_seq_length=64),
+                    TrainingOptions(model_dir=model_dir, train_data=pretraining_data["train"],
+                                    vocab=pretraining_data["vocab"], sample_every=0,
+                                    show_progress=False))
+    return model_dir
+
+
+@pytest.fixture(scope="module")
+def finetuned(tmp_path_factory, pretrained):
+    root = tmp_path_factory.mktemp("finetune")
+    train = _sentences(300, start=400)
+    dev = _sentences(60, start=1400)
+    options = FinetuneOptions(init=pretrained, train_file=_write_tsv(root / "train.tsv", train),
+                              dev_file=_write_tsv(root / "dev.tsv", dev),
+                              output_dir=str(root / "out"), text_column="sentence", epochs=5,
+                              learning_rate=1e-3, batch_size=16, max_seq_length=48,
+                              show_progress=False)
+    return finetune_classification(options), options, dev
+
+
+def test_classifier_learns_a_separable_real_text_task(finetuned):
+    results, options, dev = finetuned
+    majority = max(np.mean([l == "other" for _, l in dev]), np.mean([l != "other" for _, l in dev]))
+    assert majority == 0.5
+    assert results["dev"]["accuracy"] > 0.75, results["dev"]
+    saved = json.load(open(os.path.join(options.output_dir, "results.json")))
+    assert saved["labels"] == ["about_film", "other"] and len(saved["history"]) == 5
+    assert json.load(open(os.path.join(options.output_dir, "labels.json")))["labels"] == [
+        "about_film", "other"]
+
+
+def test_exported_classifier_in_a_fresh_process_matches_keras(finetuned, tmp_path):
+    results, options, dev = finetuned
+    texts = [text for text, _ in dev[:8]] + ["", "😀 中文", "x " * 20000]
+    script = tmp_path / "classify.py"
+    script.write_text(textwrap.dedent(f"""
+        import json, sys
+        import tensorflow as tf
+        import tensorflow_text
+        model = tf.saved_model.load({results['export']!r})
+        texts = json.load(open({str(tmp_path / 'texts.json')!r}))
+        out = model.signatures["serving_default"](text=tf.constant(texts))
+        json.dump({{"labels": [l.decode() for l in out["label"].numpy()],
+                   "probabilities": out["probabilities"].numpy().tolist()}},
+                  open({str(tmp_path / 'out.json')!r}, "w"))
+        assert "electra_tf" not in sys.modules
+    """))
+    json.dump(texts, open(tmp_path / "texts.json", "w"))
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    served = json.load(open(tmp_path / "out.json"))
+
+    from electra_tf.export.text_inputs import TextPacker
+    from electra_tf.finetune.classifier import ElectraClassifier
+    from electra_tf.finetune.encoder_init import load_encoder
+
+    backbone, tokenizer, _ = load_encoder(options.init)
+    model = ElectraClassifier(backbone, 2)
+    packer = TextPacker(tokenizer, options.max_seq_length)
+    ids, segments, mask = packer(tf.constant(texts))
+    model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask})
+    model.load_weights(os.path.join(options.output_dir, "best.weights.h5"))
+    expected = tf.nn.softmax(model({"token_ids": ids, "segment_ids": segments,
+                                    "padding_mask": mask}), axis=-1).numpy()
+    np.testing.assert_allclose(np.array(served["probabilities"]), expected, atol=1e-5)
+    assert served["labels"] == [["about_film", "other"][i] for i in expected.argmax(-1)]
+
+
+def test_predict_tool_runs_the_export(finetuned):
+    results, _, _ = finetuned
+    result = run_tool("predict", f"--saved_model={results['export']}",
+                      "A wonderful film with a great cast.", "The food was cold.")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [l for l in result.stdout.splitlines() if l.startswith("[")]
+    assert len(lines) == 2 and all(("about_film" in l) or ("other" in l) for l in lines)
+
+
+@pytest.mark.parametrize("case", ["missing_column", "unknown_dev_label", "empty_file",
+                                  "single_label"])
+def test_bad_classification_input_gets_a_clear_error(tmp_path, pretrained, case):
+    train = [("a good film", "pos"), ("a bad film", "neg")] * 4
+    dev = [("fine", "pos"), ("awful", "neg")]
+    header = ("sentence", "label")
+    expect = []
+    if case == "missing_column":
+        header = ("sentence", "polarity")
+        expect = ["no column 'label'", "polarity"]
+    elif case == "unknown_dev_label":
+        dev = [("fine", "neutral")]
+        expect = ["'neutral'", "training"]
+    elif case == "single_label":
+        train = [("a good film", "pos")] * 4
+        expect = ["single label"]
+    train_path = _write_tsv(tmp_path / "train.tsv", train, header)
+    dev_path = _write_tsv(tmp_path / "dev.tsv", dev, header)
+    if case == "empty_file":
+        open(train_path, "w").close()
+        expect = ["train.tsv", "no examples"]
+    result = run_tool("finetune", f"--init={pretrained}", f"--train_file={train_path}",
+                      f"--dev_file={dev_path}", "--text_column=sentence",
+                      f"--output_dir={tmp_path / 'out'}", "--epochs=1")
+    assert_clean_error(result, *expect)

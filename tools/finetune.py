@@ -1,0 +1,80 @@
+"""Fine-tune a pretrained ELECTRA discriminator on a labelled task.
+
+    python tools/finetune.py --task=classification --init=runs/electra_tiny \
+        --train_file=data/sst2/train.tsv --dev_file=data/sst2/dev.tsv \
+        --text_column=sentence --label_column=label --output_dir=runs/sst2
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
+
+from electra_tf.errors import UsageError  # noqa: E402
+from electra_tf.errors import report_usage_errors  # noqa: E402
+
+TASKS = ["classification", "regression"]
+
+flags.DEFINE_enum("task", "classification", TASKS, "What to fine-tune for: classification "
+                  "(single sentence or pair) or regression (e.g. STS-B).")
+flags.DEFINE_string("init", None, "Pretrained encoder: a tools/pretrain.py model_dir, or a "
+                    "keras-hub preset folder (tools/export.py's keras_hub_preset).")
+flags.DEFINE_string("train_file", None, "Training data: CSV/TSV with a header (GLUE files "
+                    "work as downloaded) or JSONL.")
+flags.DEFINE_string("dev_file", None, "Dev data in the same format; evaluated every epoch.")
+flags.DEFINE_string("output_dir", None, "Best weights, labels.json, logs/, results.json, export/.")
+flags.DEFINE_string("text_column", "text", "Column with the (first) text.")
+flags.DEFINE_string("text_pair_column", None, "Column with the second text of pair tasks "
+                    "(MRPC, MNLI, ...).")
+flags.DEFINE_string("label_column", "label", "Column with the label (a class or a number).")
+flags.DEFINE_enum("format", None, ["csv", "tsv", "jsonl"], "File format (default: from the "
+                  "extension).")
+flags.DEFINE_integer("epochs", 3, "Training epochs.")
+flags.DEFINE_float("learning_rate", 3e-4, "Peak learning rate (reference: 3e-4 small, 1e-4 "
+                   "base, 5e-5 large).")
+flags.DEFINE_float("layer_decay", 0.8, "Layer-wise learning-rate decay (0.8; 0.9 for large).")
+flags.DEFINE_integer("batch_size", 32, "Batch size.")
+flags.DEFINE_integer("max_seq_length", None, "Tokens per example (default: the pretraining "
+                     "length).")
+flags.DEFINE_float("dropout", 0.1, "Dropout in the task head.")
+flags.DEFINE_integer("seed", 12345, "Seed for initialization and shuffling.")
+flags.DEFINE_bool("export", True, "Export a SavedModel (raw text in) to <output_dir>/export/1.")
+flags.DEFINE_bool("overwrite", False, "Replace an existing export.")
+flags.DEFINE_bool("progress", True, "Show a progress bar.")
+FLAGS = flags.FLAGS
+
+
+@report_usage_errors
+def main(argv):
+    logging.set_verbosity(logging.WARNING)
+    if len(argv) > 1:
+        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    for name in ("init", "train_file", "dev_file", "output_dir"):
+        if not FLAGS[name].value:
+            raise UsageError(f"--{name} is required ({FLAGS[name].help})")
+    from electra_tf.finetune.run_classification import FinetuneOptions
+    from electra_tf.finetune.run_classification import finetune_classification
+
+    options = FinetuneOptions(
+        init=FLAGS.init, train_file=FLAGS.train_file, dev_file=FLAGS.dev_file,
+        output_dir=FLAGS.output_dir, task=FLAGS.task, text_column=FLAGS.text_column,
+        text_pair_column=FLAGS.text_pair_column, label_column=FLAGS.label_column,
+        format=FLAGS.format, epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate,
+        layer_decay=FLAGS.layer_decay, batch_size=FLAGS.batch_size,
+        max_seq_length=FLAGS.max_seq_length, dropout=FLAGS.dropout, seed=FLAGS.seed,
+        export=FLAGS.export, overwrite=FLAGS.overwrite, show_progress=FLAGS.progress)
+    results = finetune_classification(options)
+    dev = ", ".join(f"{k} {v:.4f}" for k, v in results["dev"].items())
+    print(f"Best epoch {results['best_epoch']}: dev {dev} ({results['seconds']:.0f}s).")
+    print(f"  results: {os.path.join(FLAGS.output_dir, 'results.json')}")
+    if "export" in results:
+        print(f"  export:  {results['export']}")
+
+
+if __name__ == "__main__":
+    app.run(main)
