@@ -115,7 +115,7 @@ def write_sentiment_split(output_dir, dev_modulus=5):
     Takes the held-out Rotten Tomatoes sentences (`is_heldout`) and splits
     them again by the same hash: 1 in `dev_modulus` goes to dev. Writes
     `train.tsv` and `dev.tsv` with columns `sentence` and `label`
-    (0 negative, 1 positive), GLUE SST-2 style.
+    ("negative" or "positive"), GLUE SST-2 style.
 
     Returns:
         dict with the two paths and their sizes.
@@ -133,6 +133,7 @@ def write_sentiment_split(output_dir, dev_modulus=5):
         paths[split] = os.path.join(output_dir, f"{split}.tsv")
         with open(paths[split], "w", encoding="utf-8") as f:
             f.write("sentence\tlabel\n")
-            f.writelines(f"{sentence}\t{label}\n" for sentence, label in rows)
+            f.writelines(f"{sentence}\t{('negative', 'positive')[label]}\n"
+                         for sentence, label in rows)
         paths[f"{split}_examples"] = len(rows)
     return paths
