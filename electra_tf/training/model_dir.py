@@ -115,3 +115,27 @@ def read_run_summary(model_dir):
         return None
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def is_model_only_checkpoint(path):
+    """True for a checkpoint holding a model but no optimizer state (what an import writes).
+
+    tools/pretrain.py resumes a run by restoring model, optimizer, step and
+    data position together; a model-only checkpoint has to be restored as
+    `tf.train.Checkpoint(model=model)` instead, with a fresh optimizer at
+    step 0. This tells the two apart.
+
+    Args:
+        path: str. A checkpoint prefix (e.g. ".../ckpt-0").
+
+    Example:
+    ```python
+    if is_model_only_checkpoint(latest):
+        tf.train.Checkpoint(model=model).restore(latest).assert_existing_objects_matched()
+    ```
+    """
+    import tensorflow as tf
+
+    names = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    has_model = any(name.startswith("model/") for name in names)
+    return has_model and not any(name.startswith("optimizer/") for name in names)

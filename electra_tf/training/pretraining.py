@@ -30,6 +30,7 @@ from electra_tf.text.vocab import vocab_sha256
 from electra_tf.training import distribution
 from electra_tf.training.flops import peak_flops_per_second
 from electra_tf.training.flops import train_flops_per_sequence
+from electra_tf.training.model_dir import is_model_only_checkpoint
 from electra_tf.training.model_dir import prepare_model_dir
 from electra_tf.training.optimizer import create_optimizer
 from electra_tf.training.optimizer import current_learning_rate
@@ -225,7 +226,17 @@ def run_pretraining(config, options, log=print):
         options.model_dir, f".worker_{strategy.cluster_resolver.task_id}")
     manager = tf.train.CheckpointManager(checkpoint, write_dir, max_to_keep=options.keep_checkpoints)
     latest = tf.train.latest_checkpoint(options.model_dir)
-    if latest:
+    if latest and is_model_only_checkpoint(latest):
+        # Weights imported by tools/convert_checkpoint.py: no optimizer, step
+        # or data state to resume, so training starts fresh from them.
+        try:
+            tf.train.Checkpoint(model=model).restore(latest).assert_existing_objects_matched()
+        except (tf.errors.OpError, ValueError, AssertionError) as error:
+            raise UsageError(
+                f"cannot restore the imported weights {latest!r}: "
+                f"{str(error).splitlines()[0]}") from None
+        log(f"Initialised from imported weights {latest}: fresh optimizer at step 0.")
+    elif latest:
         try:
             checkpoint.restore(latest).assert_existing_objects_matched()
         except (tf.errors.OpError, ValueError, AssertionError) as error:

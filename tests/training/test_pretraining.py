@@ -206,3 +206,34 @@ def test_default_job_machinery_end_to_end(tmp_path):
     assert (tmp_path / "run" / "ckpt-4.index").exists()
     assert (tmp_path / "run" / "export" / "discriminator" / "4" / "saved_model.pb").exists()
     assert _scalars(str(tmp_path / "run" / "logs" / "eval"))["disc_auc"]
+
+
+def test_training_continues_from_model_only_weights(tmp_path, pretraining_data):
+    """A model_dir holding only model weights (what tools/convert_checkpoint.py writes)
+    starts a fresh optimizer at step 0 from those weights."""
+    import shutil
+
+    from electra_tf.training.model_dir import is_model_only_checkpoint
+    from electra_tf.training.model_dir import load_pretrainer
+
+    config = tiny_config(train_steps=30)
+    run_pretraining(config, _options(tmp_path / "source", pretraining_data, eval_data=None,
+                                     sample_every=0))
+    model, _, _, _ = load_pretrainer(str(tmp_path / "source"))
+    imported = tmp_path / "imported"
+    imported.mkdir()
+    for name in ("config.json", "vocab.txt"):
+        shutil.copy(tmp_path / "source" / name, imported / name)
+    path = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(imported),
+                                      max_to_keep=1).save(checkpoint_number=0)
+    assert is_model_only_checkpoint(path)
+    messages = []
+    summary = run_pretraining(config.replace(train_steps=2), _options(
+        imported, pretraining_data, eval_data=None, sample_every=0, log_every=1),
+        log=messages.append)
+    assert any("fresh optimizer at step 0" in m for m in messages), messages
+    assert summary["start_step"] == 0 and summary["step"] == 2
+    fresh = run_pretraining(config.replace(train_steps=2), _options(
+        tmp_path / "fresh", pretraining_data, eval_data=None, sample_every=0, log_every=1))
+    # Starting from trained weights, the first losses are lower than from scratch.
+    assert summary["train"]["loss"] < fresh["train"]["loss"]
