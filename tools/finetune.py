@@ -18,10 +18,11 @@ from absl import logging  # noqa: E402
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
 
-TASKS = ["classification", "regression"]
+TASKS = ["classification", "regression", "token_classification", "question_answering"]
 
 flags.DEFINE_enum("task", "classification", TASKS, "What to fine-tune for: classification "
-                  "(single sentence or pair) or regression (e.g. STS-B).")
+                  "(single sentence or pair), regression (e.g. STS-B), token_classification "
+                  "(NER, CoNLL-2003 files) or question_answering (SQuAD v1.1/v2.0 JSON).")
 flags.DEFINE_string("init", None, "Pretrained encoder: a tools/pretrain.py model_dir, or a "
                     "keras-hub preset folder (tools/export.py's keras_hub_preset).")
 flags.DEFINE_string("train_file", None, "Training data: CSV/TSV with a header (GLUE files "
@@ -46,6 +47,19 @@ flags.DEFINE_integer("seed", 12345, "Seed for initialization and shuffling.")
 flags.DEFINE_bool("export", True, "Export a SavedModel (raw text in) to <output_dir>/export/1.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing export.")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
+flags.DEFINE_integer("token_column", 0, "token_classification: column of the word in CoNLL "
+                     "lines.")
+flags.DEFINE_integer("tag_column", -1, "token_classification: column of the tag (-1: last).")
+flags.DEFINE_bool("version_2", False, "question_answering: SQuAD v2.0 (unanswerable "
+                  "questions).")
+flags.DEFINE_integer("doc_stride", 128, "question_answering: wordpieces between context "
+                     "windows.")
+flags.DEFINE_integer("max_query_length", 64, "question_answering: question wordpieces kept.")
+flags.DEFINE_integer("max_answer_length", 30, "question_answering: longest answer in "
+                     "wordpieces.")
+flags.DEFINE_integer("n_best", 20, "question_answering: candidate spans per window.")
+flags.DEFINE_float("null_threshold", 0.0, "question_answering v2: answer \"\" when the "
+                   "no-answer score beats the best span by more than this.")
 FLAGS = flags.FLAGS
 
 
@@ -58,7 +72,6 @@ def main(argv):
         if not FLAGS[name].value:
             raise UsageError(f"--{name} is required ({FLAGS[name].help})")
     from electra_tf.finetune.run_classification import FinetuneOptions
-    from electra_tf.finetune.run_classification import finetune_classification
 
     options = FinetuneOptions(
         init=FLAGS.init, train_file=FLAGS.train_file, dev_file=FLAGS.dev_file,
@@ -68,12 +81,31 @@ def main(argv):
         layer_decay=FLAGS.layer_decay, batch_size=FLAGS.batch_size,
         max_seq_length=FLAGS.max_seq_length, dropout=FLAGS.dropout, seed=FLAGS.seed,
         export=FLAGS.export, overwrite=FLAGS.overwrite, show_progress=FLAGS.progress)
-    results = finetune_classification(options)
-    dev = ", ".join(f"{k} {v:.4f}" for k, v in results["dev"].items())
+    results = _run(options)
+    dev = ", ".join(f"{k} {v:.4f}" for k, v in results["dev"].items()
+                    if isinstance(v, (int, float)))
     print(f"Best epoch {results['best_epoch']}: dev {dev} ({results['seconds']:.0f}s).")
     print(f"  results: {os.path.join(FLAGS.output_dir, 'results.json')}")
     if "export" in results:
         print(f"  export:  {results['export']}")
+
+
+def _run(options):
+    if FLAGS.task == "token_classification":
+        from electra_tf.finetune.token_classification import finetune_token_classification
+
+        return finetune_token_classification(options, tag_column=FLAGS.tag_column,
+                                             token_column=FLAGS.token_column)
+    if FLAGS.task == "question_answering":
+        from electra_tf.finetune.question_answering import finetune_question_answering
+
+        return finetune_question_answering(
+            options, version_2=FLAGS.version_2, doc_stride=FLAGS.doc_stride,
+            max_query_length=FLAGS.max_query_length, max_answer_length=FLAGS.max_answer_length,
+            n_best=FLAGS.n_best, null_threshold=FLAGS.null_threshold)
+    from electra_tf.finetune.run_classification import finetune_classification
+
+    return finetune_classification(options)
 
 
 if __name__ == "__main__":

@@ -200,3 +200,37 @@ def test_bad_classification_input_gets_a_clear_error(tmp_path, pretrained, case)
                       f"--dev_file={dev_path}", "--text_column=sentence",
                       f"--output_dir={tmp_path / 'out'}", "--epochs=1")
     assert_clean_error(result, *expect)
+
+
+@pytest.mark.parametrize("task", ["token_classification", "question_answering"])
+def test_finetune_tool_runs_every_task_family(tmp_path, pretrained, task):
+    """tools/finetune.py wires NER and QA (their learning is tested in their own files)."""
+    names, cities = ["alice smith", "bob jones"], ["paris", "london", "berlin"]
+    if task == "token_classification":
+        sentences = []
+        for name in names:
+            for city in cities:
+                words = name.split() + ["lives", "in", city, "."]
+                tags = ["B-PER", "I-PER", "O", "O", "B-LOC", "O"]
+                sentences.append("\n".join(f"{w} {t}" for w, t in zip(words, tags)))
+        train = tmp_path / "train.conll"
+        train.write_text("\n\n".join(sentences) + "\n", encoding="utf-8")
+        dev = train
+    else:
+        paragraphs = []
+        for index, city in enumerate(cities):
+            context = f"The capital is {city}. It is big."
+            paragraphs.append({"context": context, "qas": [{
+                "id": f"q{index}", "question": "What is the capital?",
+                "answers": [{"text": city, "answer_start": context.index(city)}]}]})
+        train = tmp_path / "train.json"
+        train.write_text(json.dumps({"version": "1.1", "data": [
+            {"title": "t", "paragraphs": paragraphs}]}), encoding="utf-8")
+        dev = train
+    out = tmp_path / "out"
+    result = run_tool("finetune", f"--task={task}", f"--init={pretrained}",
+                      f"--train_file={train}", f"--dev_file={dev}", f"--output_dir={out}",
+                      "--epochs=1", "--batch_size=4", "--max_seq_length=32", "--noprogress")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Best epoch 1" in result.stdout
+    assert (out / "results.json").exists() and (out / "export" / "1" / "saved_model.pb").exists()
