@@ -143,7 +143,8 @@ def finetune_classification(options, log=print):
     log(f"Fine-tuning {options.task} on {len(train)} examples ({len(dev)} dev), "
         f"{num_outputs} output(s), {options.epochs} epoch(s), max_seq_length {length}.")
     model.fit(train.dataset(packer, options.batch_size, shuffle=True, seed=options.seed),
-              epochs=options.epochs, verbose=1 if options.show_progress else 0,
+              # The dataset shuffles itself (seeded); Keras would only warn.
+              epochs=options.epochs, shuffle=False, verbose=1 if options.show_progress else 0,
               callbacks=[dev_callback, keras.callbacks.TensorBoard(
                   os.path.join(options.output_dir, "logs"), update_freq=50)])
     model.load_weights(dev_callback.path)
