@@ -1,6 +1,5 @@
 """Export a tiny trained run and check what TF Serving and keras-hub users get."""
 
-import json
 import os
 import subprocess
 import sys
@@ -17,13 +16,10 @@ from electra_tf.export.op_audit import audit_saved_model
 from electra_tf.export.text_inputs import TextPacker
 from electra_tf.export.warmup import read_warmup_requests
 from electra_tf.training.model_dir import load_pretrainer
-from electra_tf.training.pretraining import TrainingOptions
-from electra_tf.training.pretraining import run_pretraining
-from tests.conftest import REPO
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
 from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
-from tests.training.conftest import tiny_config
+from tests.training.conftest import pretrain_tiny
 
 SENTENCES = ["The movie was great and the acting superb.", "", "😀 emoji and 中文 mixed ᚠᛇ",
              "control\x01chars\x7f and\ttabs", "x " * 50000, "short"]
@@ -33,10 +29,7 @@ SENTENCES = ["The movie was great and the acting superb.", "", "😀 emoji and �
 def exported(tmp_path_factory, pretraining_data):  # noqa: F811
     root = tmp_path_factory.mktemp("export")
     model_dir = str(root / "run")
-    run_pretraining(tiny_config(train_steps=6, max_seq_length=64),
-                    TrainingOptions(model_dir=model_dir, train_data=pretraining_data["train"],
-                                    vocab=pretraining_data["vocab"], sample_every=0,
-                                    show_progress=False))
+    pretrain_tiny(model_dir, pretraining_data, train_steps=6)
     result = export_model_dir(model_dir, str(root / "exports"), top_k=3)
     return {"model_dir": model_dir, "export_dir": str(root / "exports"), **result}
 

@@ -12,19 +12,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from electra_tf.errors import UsageError
 from electra_tf.finetune import metrics
 from electra_tf.finetune.layerwise_lr import LayerwiseAdamW
 from electra_tf.finetune.layerwise_lr import layer_multipliers
 from electra_tf.finetune.run_classification import FinetuneOptions
 from electra_tf.finetune.run_classification import finetune_classification
-from electra_tf.training.pretraining import TrainingOptions
-from electra_tf.training.pretraining import run_pretraining
 from tests.conftest import real_review_documents
 from tests.conftest import run_tool
 from tests.conftest import assert_clean_error
-from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
-from tests.training.conftest import tiny_config
 
 
 def _backbone(num_layers=3):
@@ -92,16 +87,6 @@ def _write_tsv(path, rows, header=("sentence", "label")):
         f.write("\t".join(header) + "\n")
         f.writelines(f"{' '.join(text.split())}\t{label}\n" for text, label in rows)
     return str(path)
-
-
-@pytest.fixture(scope="module")
-def pretrained(tmp_path_factory, pretraining_data):  # noqa: F811
-    model_dir = str(tmp_path_factory.mktemp("pretrained") / "run")
-    run_pretraining(tiny_config(train_steps=30, max_seq_length=64),
-                    TrainingOptions(model_dir=model_dir, train_data=pretraining_data["train"],
-                                    vocab=pretraining_data["vocab"], sample_every=0,
-                                    show_progress=False))
-    return model_dir
 
 
 @pytest.fixture(scope="module")

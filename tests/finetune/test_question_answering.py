@@ -24,10 +24,7 @@ from electra_tf.finetune.squad import build_features
 from electra_tf.finetune.squad import decode_predictions
 from electra_tf.finetune.squad import read_squad
 from electra_tf.text.tokenizer import ElectraTokenizer
-from electra_tf.training.pretraining import TrainingOptions
-from electra_tf.training.pretraining import run_pretraining
 from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
-from tests.training.conftest import tiny_config
 
 
 def _squad_file(path, paragraphs, version="1.1"):
@@ -249,16 +246,6 @@ def _template_squad(path, paragraphs, seed, impossible_every=0):
             qas.append((f"s{seed}-{p}-none", f"What is the {missing} of {facts[0][1]}?", None, 0))
         out.append((context, qas))
     return _squad_file(path, out, "2.0" if impossible_every else "1.1")
-
-
-@pytest.fixture(scope="module")
-def pretrained(tmp_path_factory, pretraining_data):  # noqa: F811
-    model_dir = str(tmp_path_factory.mktemp("qa_pretrained") / "run")
-    run_pretraining(tiny_config(train_steps=30, max_seq_length=64),
-                    TrainingOptions(model_dir=model_dir, train_data=pretraining_data["train"],
-                                    vocab=pretraining_data["vocab"], sample_every=0,
-                                    show_progress=False))
-    return model_dir
 
 
 @pytest.fixture(scope="module")

@@ -32,10 +32,8 @@ from electra_tf.finetune.token_classification import finetune_token_classificati
 from electra_tf.finetune.token_classification import predict_word_tags
 from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.training.model_dir import load_pretrainer
-from electra_tf.training.pretraining import TrainingOptions
-from electra_tf.training.pretraining import run_pretraining
 from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
-from tests.training.conftest import tiny_config
+from tests.training.conftest import pretrain_tiny
 
 
 # ---------------------------------------------------------------- entity metrics
@@ -313,10 +311,7 @@ def _write_conll(path, count, seed, exclude=()):
 def trained(tmp_path_factory, pretraining_data):  # noqa: F811
     root = tmp_path_factory.mktemp("ner")
     model_dir = str(root / "pretrained")
-    run_pretraining(tiny_config(train_steps=6, max_seq_length=64),
-                    TrainingOptions(model_dir=model_dir, train_data=pretraining_data["train"],
-                                    vocab=pretraining_data["vocab"], sample_every=0,
-                                    show_progress=False))
+    pretrain_tiny(model_dir, pretraining_data, train_steps=6)
     train_file, train_texts = _write_conll(root / "train.txt", 320, seed=1)
     dev_file, dev_texts = _write_conll(root / "dev.txt", 80, seed=2, exclude=train_texts)
     assert not train_texts & dev_texts

@@ -24,3 +24,17 @@ def tiny_config(**overrides):
                   hidden_size=64, num_heads=2, intermediate_size=128, embedding_size=32)
     values.update(overrides)
     return config.replace(**values)
+
+
+def pretrain_tiny(model_dir, data, train_steps):
+    """Pretrains the tiny test model (64-token examples) into `model_dir`; returns it.
+
+    The starting point of the export, demo and fine-tuning tests.
+    """
+    from electra_tf.training.pretraining import TrainingOptions
+    from electra_tf.training.pretraining import run_pretraining
+
+    run_pretraining(tiny_config(train_steps=train_steps, max_seq_length=64),
+                    TrainingOptions(model_dir=str(model_dir), train_data=data["train"],
+                                    vocab=data["vocab"], sample_every=0, show_progress=False))
+    return str(model_dir)
