@@ -25,6 +25,7 @@ from electra_tf.export.preset import save_keras_hub_preset
 from electra_tf.export.serving_config import write_serving_config
 from electra_tf.export.serving_modules import DiscriminatorServing
 from electra_tf.export.serving_modules import GeneratorServing
+from electra_tf.export.variable_tracking import track_backing_variables
 from electra_tf.export.warmup import write_warmup_requests
 from electra_tf.training.model_dir import load_pretrainer
 
@@ -51,6 +52,8 @@ def check_target(path, overwrite):
 def save_serving_model(module, path, model_name, warmup_requests):
     """Saves `module` as a SavedModel version folder for TF Serving.
 
+    Tracks the Keras layers' backing variables first
+    (`track_backing_variables`), so TF Serving's session loader restores them.
     Writes to a temporary folder, audits its ops (`audit_saved_model`), adds
     the warmup requests, then renames it into place: TF Serving never sees a
     half-written version.
@@ -67,6 +70,7 @@ def save_serving_model(module, path, model_name, warmup_requests):
     tmp = path + ".tmp"
     if os.path.exists(tmp):
         shutil.rmtree(tmp)
+    track_backing_variables(module)
     tf.saved_model.save(module, tmp, signatures=module.signatures())
     ops = audit_saved_model(tmp)
     write_warmup_requests(tmp, model_name, warmup_requests)
