@@ -420,7 +420,7 @@ class ElectraPretrainer(keras.Model):
             outputs = self.compute_outputs(batch, seed, training=True)
             loss = self.optimizer.scale_loss(outputs["total_loss"])
         variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
+        gradients = dense_gradients(tape.gradient(loss, variables))
         # The backbone's pooled_dense (and anything else off the loss path)
         # has no gradient.
         pairs = [(g, v) for g, v in zip(gradients, variables) if g is not None]
@@ -465,6 +465,32 @@ class ElectraPretrainer(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         return cls(**config)
+
+
+def dense_gradients(gradients):
+    """Gradients with every `tf.IndexedSlices` made dense (duplicate rows summed).
+
+    An embedding lookup's gradient is a `tf.IndexedSlices` with one row per
+    token, so a row repeats as often as its id occurs (the segment embedding's
+    2 rows, once per token). Norms of the raw slices (`tf.linalg.global_norm`,
+    Keras's `global_clipnorm`) then count the squares of the parts instead of
+    the square of their sum: clipping and the logged norm come out low.
+    Densifying sums the duplicates. It costs nothing downstream: Keras's Adam
+    updates every row of its moments densely anyway, and all-reducing a dense
+    [rows, width] gradient is cheaper than gathering [B*T, width] slices.
+
+    Args:
+        gradients: list of tensors, `tf.IndexedSlices` or None.
+
+    Returns:
+        list of dense tensors (None kept).
+
+    Example:
+    ```python
+    gradients = dense_gradients(tape.gradient(loss, variables))
+    ```
+    """
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
 
 
 def _unpack(data):

@@ -78,7 +78,8 @@ def load_pretrainer(model_dir, checkpoint=None):
         `(model, tokenizer, config, checkpoint_path)`.
 
     Raises:
-        UsageError: missing folder, config, vocab or checkpoint.
+        UsageError: missing folder, config, vocab or checkpoint, or a
+            checkpoint that does not hold every variable of the model.
     """
     from electra_tf.models.pretrainer import ElectraPretrainer
     from electra_tf.text.tokenizer import ElectraTokenizer
@@ -103,9 +104,49 @@ def load_pretrainer(model_dir, checkpoint=None):
     config = ElectraConfig.from_json(config_path)
     tokenizer = ElectraTokenizer.from_vocab_file(vocab_path, lowercase=config.lowercase)
     model = ElectraPretrainer.from_tokenizer(config, tokenizer)
-    # Optimizer slots and the data position are not needed to use the model.
-    tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+    restore_strictly(
+        tf.train.Checkpoint(model=model), checkpoint,
+        f"It does not hold the model {config_path!r} describes: pass the model_dir (or "
+        "ckpt-N) of the run that wrote it, or restore that run's config.json.")
     return model, tokenizer, config, checkpoint
+
+
+def restore_strictly(checkpoint, path, fix):
+    """Restores `path` into `checkpoint`; every variable it reaches must be in the file.
+
+    A `tf.train.Checkpoint` restore is lazy and lenient: a variable missing
+    from the file keeps its random initial value without a word, which would
+    ship random weights. Extra entries in the file (optimizer slots, the data
+    position, when only the model is restored) are fine.
+
+    Args:
+        checkpoint: `tf.train.Checkpoint` of the objects to restore.
+        path: str. The checkpoint prefix (".../ckpt-N").
+        fix: str. What the user should do, appended to the message.
+
+    Raises:
+        UsageError: naming `path`, what did not match, and `fix`.
+
+    Example:
+    ```python
+    restore_strictly(tf.train.Checkpoint(model=model), "runs/x/ckpt-600", "Pass ...")
+    ```
+    """
+    import tensorflow as tf
+
+    try:
+        status = checkpoint.restore(path)
+        status.assert_existing_objects_matched()
+    except (tf.errors.OpError, ValueError, AssertionError) as error:
+        raise UsageError(f"cannot restore {path!r}: {_mismatch(error)} {fix}") from None
+    status.expect_partial()
+    return status
+
+
+def _mismatch(error, limit=600):
+    """TensorFlow's restore error in one line, long variable lists cut short."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def read_run_summary(model_dir):
@@ -131,7 +172,7 @@ def is_model_only_checkpoint(path):
     Example:
     ```python
     if is_model_only_checkpoint(latest):
-        tf.train.Checkpoint(model=model).restore(latest).assert_existing_objects_matched()
+        restore_strictly(tf.train.Checkpoint(model=model), latest, "Pass ...")
     ```
     """
     import tensorflow as tf

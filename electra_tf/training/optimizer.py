@@ -18,6 +18,8 @@ class PreReducedAdamW(keras.optimizers.AdamW):
     training loop all-reduces first, outside the XLA cluster (XLA on CPU has
     no collectives), so clipping and gradient accumulation see the true
     global gradient; this subclass then skips the second all-reduce.
+    Gradients must be dense (`electra_tf.models.pretrainer.dense_gradients`)
+    for the clipping norm to count repeated embedding rows correctly.
     Everything else is stock `keras.optimizers.AdamW`.
     """
 
@@ -25,19 +27,19 @@ class PreReducedAdamW(keras.optimizers.AdamW):
         return list(grads_and_vars)
 
 
-def create_optimizer(config, grad_accum_steps=1, mixed_precision="float32"):
+def create_optimizer(config, mixed_precision="float32"):
     """AdamW with warmup/decay, decoupled weight decay and global-norm clipping.
 
     Weight decay `config.weight_decay` skips LayerNorm weights and biases;
     epsilon, betas and clip norm come from `config`. Adam's bias correction is
-    kept (the reference drops it; spec §4 accepts standard AdamW). With
-    `grad_accum_steps > 1`, Keras accumulates that many micro-batches per
-    update (the schedule counts updates). `mixed_float16` wraps the optimizer
+    kept (the reference drops it; spec §4 accepts standard AdamW). The
+    schedule counts optimizer updates. Gradient accumulation is not Keras's
+    (a mean of per-micro-batch means): `ElectraTrainStep` sums micro-batch
+    gradients of the global mean itself. `mixed_float16` wraps the optimizer
     in dynamic loss scaling.
 
     Args:
         config: `ElectraConfig`.
-        grad_accum_steps: int. Micro-batches per optimizer update.
         mixed_precision: str. "float32", "mixed_bfloat16" or "mixed_float16".
 
     Returns:
@@ -48,19 +50,15 @@ def create_optimizer(config, grad_accum_steps=1, mixed_precision="float32"):
     optimizer = create_optimizer(ElectraConfig.from_json("configs/electra_small.json"))
     ```
     """
-    # Keras evaluates a schedule at its micro-step counter when accumulating,
-    # so the schedule is stretched to count micro-steps.
-    accum = max(1, grad_accum_steps)
     optimizer = PreReducedAdamW(
         learning_rate=WarmupLinearDecay(
-            config.learning_rate, config.warmup_steps * accum, config.train_steps * accum
+            config.learning_rate, config.warmup_steps, config.train_steps
         ),
         weight_decay=config.weight_decay,
         beta_1=config.adam_beta_1,
         beta_2=config.adam_beta_2,
         epsilon=config.adam_epsilon,
         global_clipnorm=config.clip_norm,
-        gradient_accumulation_steps=grad_accum_steps if grad_accum_steps > 1 else None,
     )
     optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY_NAMES))
     if mixed_precision == "mixed_float16":

@@ -32,6 +32,7 @@ from electra_tf.training.flops import peak_flops_per_second
 from electra_tf.training.flops import train_flops_per_sequence
 from electra_tf.training.model_dir import is_model_only_checkpoint
 from electra_tf.training.model_dir import prepare_model_dir
+from electra_tf.training.model_dir import restore_strictly
 from electra_tf.training.optimizer import create_optimizer
 from electra_tf.training.optimizer import current_learning_rate
 from electra_tf.training.sample_summary import replaced_token_table
@@ -211,8 +212,9 @@ def run_pretraining(config, options, log=print):
 
     with strategy.scope():
         model = ElectraPretrainer.from_tokenizer(config, tokenizer)
-        optimizer = create_optimizer(config, options.grad_accum_steps, options.mixed_precision)
-        step_fn = ElectraTrainStep(model, optimizer, strategy, jit_compile=jit_compile)
+        optimizer = create_optimizer(config, options.mixed_precision)
+        step_fn = ElectraTrainStep(model, optimizer, strategy, jit_compile=jit_compile,
+                                   grad_accum_steps=options.grad_accum_steps)
     state = dict(model=model, optimizer=optimizer, micro_step=step_fn.micro_step,
                  dropout_rng=model.dropout_rng_variables)
     # A single-device iterator is checkpointable (shuffle buffer included); a
@@ -229,21 +231,13 @@ def run_pretraining(config, options, log=print):
     if latest and is_model_only_checkpoint(latest):
         # Weights imported by tools/convert_checkpoint.py: no optimizer, step
         # or data state to resume, so training starts fresh from them.
-        try:
-            tf.train.Checkpoint(model=model).restore(latest).assert_existing_objects_matched()
-        except (tf.errors.OpError, ValueError, AssertionError) as error:
-            raise UsageError(
-                f"cannot restore the imported weights {latest!r}: "
-                f"{str(error).splitlines()[0]}") from None
+        restore_strictly(tf.train.Checkpoint(model=model), latest,
+                         "The imported weights do not match this model; import them again "
+                         "with this config, or pass a new --model_dir.")
         log(f"Initialised from imported weights {latest}: fresh optimizer at step 0.")
     elif latest:
-        try:
-            checkpoint.restore(latest).assert_existing_objects_matched()
-        except (tf.errors.OpError, ValueError, AssertionError) as error:
-            raise UsageError(
-                f"cannot restore {latest!r}: {str(error).splitlines()[0]}. The checkpoint does "
-                "not match this model; pass a new --model_dir."
-            ) from None
+        restore_strictly(checkpoint, latest, "The checkpoint does not match this model; pass "
+                                             "a new --model_dir.")
         log(f"Resumed from {latest} at step {_as_int(optimizer.iterations)}.")
         if not iterator_in_checkpoint:
             replay = _dataset_fn(options.train_data, tokenizer, sha, config, micro_batch, True,
@@ -289,11 +283,10 @@ def run_pretraining(config, options, log=print):
         for metric in model.metrics:
             metric.reset_state()
         while step < target:
-            for _ in range(options.grad_accum_steps):
-                if preemption is not None:
-                    loss, grad_norm = preemption.run(step_fn.train, iterator)
-                else:
-                    loss, grad_norm = step_fn.train(iterator)
+            if preemption is not None:
+                loss, grad_norm = preemption.run(step_fn.train, iterator)
+            else:
+                loss, grad_norm = step_fn.train(iterator)
             step = _as_int(optimizer.iterations)
             loss_value = float(loss)
             if not math.isfinite(loss_value) or not math.isfinite(float(grad_norm)):

@@ -1,14 +1,17 @@
 """The distributed, XLA-compiled ELECTRA training step (the custom `train_step`).
 
-One step, per replica, inside `strategy.run`:
+One optimizer update, per replica, inside `strategy.run`:
 
 1. the loss denominators (number of chosen positions, number of real
-   tokens) are summed across replicas: they follow from the batch alone;
-2. forward + backward run as one function, XLA-compiled when `jit_compile`,
-   each replica's loss being its share of the exact global mean;
+   tokens) are summed over every micro-batch of the update and across
+   replicas: they follow from the batches alone;
+2. forward + backward run once per micro-batch, XLA-compiled when
+   `jit_compile`, each micro-batch's loss being its share of the exact
+   global mean, so the summed gradients are the gradient of the mean over
+   the whole update (the same update as one big batch);
 3. the gradients are summed across replicas, *outside* XLA (XLA on CPU has no
    collectives, and MultiWorkerMirroredStrategy needs them);
-4. the optimizer clips by global norm, accumulates if asked, and applies;
+4. the optimizer clips by global norm and applies;
 5. metrics are updated (`keras.metrics`, aggregated across replicas).
 
 Step values come back as scalars reduced with `axis=None`, which every
@@ -17,6 +20,8 @@ scalars under MultiWorkerMirroredStrategy).
 """
 
 import tensorflow as tf
+
+from electra_tf.models.pretrainer import dense_gradients
 
 # Outputs the metrics need; the rest of `compute_outputs` stays in the XLA cluster.
 _METRIC_OUTPUTS = (
@@ -34,9 +39,11 @@ class ElectraTrainStep:
     Args:
         model: `ElectraPretrainer`.
         optimizer: Keras optimizer from `create_optimizer` (all-reduce is
-            done here, not by the optimizer).
+            done here, not by the optimizer; so is gradient accumulation).
         strategy: `tf.distribute.Strategy`.
         jit_compile: bool. XLA-compile the forward/backward computation.
+        grad_accum_steps: int. Micro-batches per optimizer update: each
+            `train` call reads this many from the iterator.
 
     Example:
     ```python
@@ -49,15 +56,19 @@ class ElectraTrainStep:
     ```
     """
 
-    def __init__(self, model, optimizer, strategy, jit_compile=False):
+    def __init__(self, model, optimizer, strategy, jit_compile=False, grad_accum_steps=1):
         self.model = model
         self.optimizer = optimizer
         self.strategy = strategy
         self.jit_compile = bool(jit_compile)
+        self.grad_accum_steps = int(grad_accum_steps)
+        if self.grad_accum_steps < 1:
+            raise ValueError(f"grad_accum_steps must be >= 1, got {grad_accum_steps}.")
         # The backbone's pooler is not on the pretraining loss path.
         unused = {id(v) for v in model.discriminator.pooled_dense.trainable_variables}
         self.variables = [v for v in model.trainable_variables if id(v) not in unused]
-        # Micro-batches seen: seeds each step's masking/sampling (checkpointed).
+        # Micro-batches seen: seeds each micro-batch's masking/sampling and
+        # positions a replayed input (checkpointed).
         self.micro_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="micro_step")
         # Slots exist before the first step, so a checkpoint restores into them.
         optimizer.build(self.variables)
@@ -71,19 +82,29 @@ class ElectraTrainStep:
                 batch, seed, training=True, loss_normalizers=(gen_count, disc_count)
             )
             loss = self.optimizer.scale_loss(outputs["total_loss"])
-        grads = tape.gradient(loss, self.variables)
+        grads = dense_gradients(tape.gradient(loss, self.variables))
         return grads, {key: outputs[key] for key in _METRIC_OUTPUTS}
 
-    def _replica_train_fn(self, batch, step):
+    def _replica_train_fn(self, batches, step):
         context = tf.distribute.get_replica_context()
         replicas = self.strategy.num_replicas_in_sync
-        counts = self.model.loss_counts(batch)
+        counts = tf.add_n([tf.stack(self.model.loss_counts(batch)) for batch in batches])
         if replicas > 1:
             counts = context.all_reduce(tf.distribute.ReduceOp.SUM, counts)
-        seed = tf.random.experimental.stateless_fold_in(
-            self.model.step_seed(step), tf.cast(context.replica_id_in_sync_group, tf.int64)
-        )
-        grads, outputs = self._forward_backward(batch, seed, counts[0], counts[1])
+        replica = tf.cast(context.replica_id_in_sync_group, tf.int64)
+        grads, micro_outputs = None, []
+        for index, batch in enumerate(batches):
+            seed = tf.random.experimental.stateless_fold_in(
+                self.model.step_seed(step + index), replica)
+            # Waiting for the previous micro-batch's gradients keeps one
+            # micro-batch's activations in memory at a time, which is what
+            # accumulation is for.
+            previous = [] if grads is None else [g for g in grads if g is not None]
+            with tf.control_dependencies(previous):
+                micro_grads, outputs = self._forward_backward(batch, seed, counts[0], counts[1])
+            grads = micro_grads if grads is None else [
+                g if m is None else m if g is None else g + m for g, m in zip(grads, micro_grads)]
+            micro_outputs.append(outputs)
         if replicas > 1:
             grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
         grad_norm = tf.linalg.global_norm(grads)
@@ -91,19 +112,20 @@ class ElectraTrainStep:
         if scale is not None:  # fp16: report the unscaled norm
             grad_norm = grad_norm / tf.cast(scale, grad_norm.dtype)
         self.optimizer.apply_gradients(zip(grads, self.variables))
-        # Each replica's losses are its share of the global mean; scaled by the
-        # replica count, their mean across replicas (what a metric sees) is
-        # the global value.
-        for key in _LOSSES:
-            outputs[key] = outputs[key] * replicas
-        self.model.update_metrics(outputs, batch)
-        return outputs["total_loss"] / replicas, grad_norm
+        # Each micro-batch's losses are its share of the global mean: their
+        # sum is this replica's share, and scaled by the replica count their
+        # mean across replicas (what a metric sees) is the global value.
+        losses = {key: tf.add_n([o[key] for o in micro_outputs]) * replicas for key in _LOSSES}
+        for outputs, batch in zip(micro_outputs, batches):
+            self.model.update_metrics(dict(outputs, **losses), batch)
+        return losses["total_loss"] / replicas, grad_norm
 
     def _train_fn(self, iterator):
-        """One optimizer step (or micro-step, with accumulation); returns (loss, grad_norm)."""
+        """One optimizer update over `grad_accum_steps` micro-batches; returns (loss, grad_norm)."""
+        batches = [next(iterator) for _ in range(self.grad_accum_steps)]
         step = self.micro_step.read_value()
-        loss, grad_norm = self.strategy.run(self._replica_train_fn, args=(next(iterator), step))
-        self.micro_step.assign_add(1)
+        loss, grad_norm = self.strategy.run(self._replica_train_fn, args=(batches, step))
+        self.micro_step.assign_add(self.grad_accum_steps)
         loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
         grad_norm = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, grad_norm, axis=None)
         return loss, grad_norm

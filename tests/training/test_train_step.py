@@ -1,0 +1,69 @@
+"""The training step's arithmetic: clipping norm with sparse gradients, exact accumulation.
+
+Each test compares one update against an independent computation on dense
+gradients / the full batch (see tests/training/numerics.py for why the step
+is made deterministic).
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from electra_tf.training.optimizer import create_optimizer
+from tests.training.numerics import TOLERANCE
+from tests.training.numerics import deterministic_config
+from tests.training.numerics import max_difference
+from tests.training.numerics import new_model
+from tests.training.numerics import one_update
+from tests.training.numerics import ragged_batch
+from tests.training.numerics import reference_update
+
+
+def _trained_variables(model):
+    pooler = {id(v) for v in model.discriminator.pooled_dense.trainable_variables}
+    return [v for v in model.trainable_variables if id(v) not in pooler]
+
+
+@pytest.mark.parametrize("path", ["loop", "loop_xla", "fit"])
+def test_clipped_update_equals_the_one_from_dense_gradients(path):
+    batch = ragged_batch()
+    probe = new_model(deterministic_config())
+    weights = [np.array(w) for w in probe.get_weights()]
+    variables = _trained_variables(probe)
+    with tf.GradientTape() as tape:
+        outputs = probe.compute_outputs(batch, probe.step_seed(0), training=True)
+    raw = tape.gradient(outputs["total_loss"], variables)
+    # The premise: the segment embedding's gradient has one row per token.
+    sparse = [g for g in raw if isinstance(g, tf.IndexedSlices)]
+    assert sparse and any(g.indices.shape[0] > 2 for g in sparse)
+    dense = [tf.convert_to_tensor(g) for g in raw]
+    norm = float(tf.linalg.global_norm(dense))
+    # Clip at half the true norm: the update's size then depends on the norm used.
+    config = deterministic_config(clip_norm=norm / 2)
+
+    reference = new_model(config, weights)
+    create_optimizer(config).apply_gradients(zip(dense, _trained_variables(reference)))
+
+    model = new_model(config, weights)
+    if path == "fit":
+        model.compile(optimizer=create_optimizer(config))
+        model.fit(tf.data.Dataset.from_tensors(batch), steps_per_epoch=1, verbose=0)
+    else:
+        _, grad_norm = one_update(model, config, [batch], jit_compile=path == "loop_xla")
+        assert grad_norm == pytest.approx(norm, rel=1e-5)
+    assert max_difference(model.get_weights(), reference.get_weights()) <= TOLERANCE
+
+
+def test_accumulated_micro_batches_equal_one_full_batch():
+    """2 x 16 accumulated == one batch of 32, with halves of unequal token counts."""
+    config = deterministic_config()
+    batch = ragged_batch()
+    weights = [np.array(w) for w in new_model(config).get_weights()]
+    expected, expected_loss, expected_norm = reference_update(config, weights, batch)
+
+    model = new_model(config, weights)
+    halves = [{k: v[:16] for k, v in batch.items()}, {k: v[16:] for k, v in batch.items()}]
+    loss, grad_norm = one_update(model, config, halves, grad_accum_steps=2)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert grad_norm == pytest.approx(expected_norm, rel=1e-5)
+    assert max_difference(model.get_weights(), expected) <= TOLERANCE
