@@ -25,7 +25,21 @@ flags.DEFINE_integer("sequence_length", None, "Tokens per served input; longer t
                      "truncated (default: the run's max_seq_length).")
 flags.DEFINE_integer("top_k", 5, "Candidates returned per [MASK] by the generator's fill_mask.")
 flags.DEFINE_bool("keras_hub_preset", True, "Also write the discriminator as a keras-hub preset.")
+flags.DEFINE_integer("max_input_bytes", None, "Bytes of each request text the signatures read; "
+                     "the rest is ignored so one huge request cannot stall the server "
+                     "(default: 32 x sequence_length).")
+flags.DEFINE_string("serving_base_path", "/models", "Where --export_dir is mounted inside the "
+                    "TF Serving container; models.config points under it.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing version folder and preset.")
+flags.DEFINE_bool("litert", False, "Also write LiteRT (.tflite) models next to the SavedModels "
+                  "(<export_dir>/litert/): detector and encoder in float32, dynamic-range int8 and "
+                  "full-integer int8, plus a text-in tokenizer.tflite (see docs/deployment.md).")
+flags.DEFINE_string("litert_representative_data", None, "TFRecord glob of the run's pretraining "
+                    "data that calibrates the full-integer int8 models (default: the default "
+                    "job's data in the cache when its vocabulary matches; else full int8 is "
+                    "skipped).")
+flags.DEFINE_integer("litert_calibration_examples", 64, "Pretraining examples used to calibrate "
+                     "the full-integer int8 models.")
 FLAGS = flags.FLAGS
 
 
@@ -51,9 +65,20 @@ def main(argv):
         FLAGS.model_dir, FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export"),
         version=FLAGS.version, checkpoint=FLAGS.checkpoint,
         sequence_length=FLAGS.sequence_length, top_k=FLAGS.top_k, overwrite=FLAGS.overwrite,
-        keras_hub_preset=FLAGS.keras_hub_preset,
+        keras_hub_preset=FLAGS.keras_hub_preset, max_input_bytes=FLAGS.max_input_bytes,
+        serving_base_path=FLAGS.serving_base_path,
     )
     print_export(result)
+    if FLAGS.litert:
+        from electra_tf.export.litert import export_pretrained_litert
+
+        print("LiteRT models:")
+        export_pretrained_litert(
+            FLAGS.model_dir, FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export"),
+            checkpoint=result["checkpoint"], sequence_length=FLAGS.sequence_length,
+            representative_data=FLAGS.litert_representative_data,
+            calibration_examples=FLAGS.litert_calibration_examples, overwrite=FLAGS.overwrite,
+            log=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import tensorflow as tf
 from electra_tf.errors import UsageError
 from electra_tf.export.op_audit import audit_saved_model
 from electra_tf.export.preset import save_keras_hub_preset
+from electra_tf.export.serving_config import DEFAULT_SERVING_BASE_PATH
 from electra_tf.export.serving_config import write_serving_config
 from electra_tf.export.serving_modules import DiscriminatorServing
 from electra_tf.export.serving_modules import GeneratorServing
@@ -37,6 +38,11 @@ WARMUP_TEXTS = [
     "I would not watch it again.",
     "",
 ]
+
+
+def served_name(folder):
+    """The name TF Serving knows the model in `folder` by."""
+    return f"electra_{folder}"
 
 
 def check_target(path, overwrite):
@@ -88,6 +94,8 @@ def export_model_dir(
     top_k=5,
     overwrite=False,
     keras_hub_preset=True,
+    max_input_bytes=None,
+    serving_base_path=DEFAULT_SERVING_BASE_PATH,
 ):
     """Exports a trained run for TF Serving and keras-hub.
 
@@ -100,6 +108,10 @@ def export_model_dir(
         top_k: int. Candidates per [MASK] in `fill_mask`.
         overwrite: bool. Replace an existing version folder / preset.
         keras_hub_preset: bool. Also write the keras-hub preset.
+        max_input_bytes: int or None. Bytes of each request text the signatures
+            read (None: `request_checks.default_max_input_bytes(sequence_length)`).
+        serving_base_path: str. Where export_dir is mounted in the TF Serving
+            container; `models.config` names each model's folder under it.
 
     Returns:
         dict of paths and the op list of each SavedModel.
@@ -125,9 +137,12 @@ def export_model_dir(
     if keras_hub_preset:
         check_target(os.path.join(export_dir, PRESET), overwrite)
 
+    if max_input_bytes is not None and int(max_input_bytes) < 1:
+        raise UsageError(f"max_input_bytes must be positive, got {max_input_bytes}.")
     modules = {
-        DISCRIMINATOR: DiscriminatorServing(model, tokenizer, sequence_length),
-        GENERATOR: GeneratorServing(model, tokenizer, sequence_length, top_k=top_k),
+        DISCRIMINATOR: DiscriminatorServing(model, tokenizer, sequence_length, max_input_bytes),
+        GENERATOR: GeneratorServing(model, tokenizer, sequence_length, top_k=top_k,
+                                    max_input_bytes=max_input_bytes),
     }
     texts = np.array(WARMUP_TEXTS, dtype=object)
     warmup = {
@@ -139,13 +154,16 @@ def export_model_dir(
         GENERATOR: [("fill_mask", {"text": np.array(
             ["The movie was [MASK].", "A [MASK] film with a [MASK] ending."], dtype=object)})],
     }
-    result = {"checkpoint": checkpoint, "version": version}
+    result = {"checkpoint": checkpoint, "version": version,
+              "max_input_bytes": modules[DISCRIMINATOR].packer.max_input_bytes}
     for name, module in modules.items():
-        result[f"{name}_ops"] = save_serving_model(module, paths[name], name, warmup[name])
+        # The warmup requests name the model as models.config does.
+        result[f"{name}_ops"] = save_serving_model(
+            module, paths[name], served_name(name), warmup[name])
         result[name] = paths[name]
     if keras_hub_preset:
         result[PRESET] = save_keras_hub_preset(model, tokenizer, os.path.join(export_dir, PRESET))
     result["models_config"], result["batching_parameters"] = write_serving_config(
-        export_dir, {f"electra_{name}": name for name in modules})
+        export_dir, {served_name(name): name for name in modules}, base_path=serving_base_path)
     result["seconds"] = round(time.time() - start, 2)
     return result

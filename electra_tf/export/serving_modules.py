@@ -7,6 +7,7 @@ and server-side batching can merge requests.
 
 import tensorflow as tf
 
+from electra_tf.export.request_checks import check_model_inputs
 from electra_tf.export.text_inputs import TextPacker
 
 TEXT = tf.TensorSpec([None], tf.string, name="text")
@@ -28,13 +29,20 @@ class DiscriminatorServing(tf.Module):
         pretrainer: `ElectraPretrainer` with trained weights.
         tokenizer: `ElectraTokenizer` it was trained with.
         sequence_length: int. Inputs are truncated/padded to this length.
+        max_input_bytes: int or None. Bytes of each text read (`TextPacker`).
+
+    Example:
+    ```python
+    module = DiscriminatorServing(pretrainer, tokenizer, 128)
+    save_serving_model(module, "exports/discriminator/1", "electra_discriminator", [])
+    ```
     """
 
-    def __init__(self, pretrainer, tokenizer, sequence_length):
+    def __init__(self, pretrainer, tokenizer, sequence_length, max_input_bytes=None):
         super().__init__(name="electra_discriminator")
         self.backbone = pretrainer.discriminator
         self.head = pretrainer.discriminator_head
-        self.packer = TextPacker(tokenizer, sequence_length)
+        self.packer = TextPacker(tokenizer, sequence_length, max_input_bytes)
         self.vocabulary = tf.constant(tokenizer.get_vocabulary())
 
     def _encode(self, token_ids, segment_ids, padding_mask):
@@ -76,7 +84,10 @@ class DiscriminatorServing(tf.Module):
 
     @tf.function(input_signature=[IDS, SEGMENTS, PADDING])
     def encode_ids(self, token_ids, segment_ids, padding_mask):
-        return self._encode(token_ids, segment_ids, padding_mask)
+        return self._encode(*check_model_inputs(
+            token_ids, segment_ids, padding_mask, vocab_size=self.backbone.vocab_size,
+            num_segments=self.backbone.num_segments,
+            max_length=self.backbone.max_sequence_length))
 
     def signatures(self):
         return {
@@ -101,13 +112,20 @@ class GeneratorServing(tf.Module):
         tokenizer: `ElectraTokenizer`.
         sequence_length: int.
         top_k: int. Candidates returned per mask.
+        max_input_bytes: int or None. Bytes of each text read (`TextPacker`).
+
+    Example:
+    ```python
+    module = GeneratorServing(pretrainer, tokenizer, 128, top_k=5)
+    module.fill_mask(tf.constant(["The movie was [MASK]."]))["top_tokens"]
+    ```
     """
 
-    def __init__(self, pretrainer, tokenizer, sequence_length, top_k=5):
+    def __init__(self, pretrainer, tokenizer, sequence_length, top_k=5, max_input_bytes=None):
         super().__init__(name="electra_generator")
         self.generator = pretrainer.generator
         self.head = pretrainer.generator_head
-        self.packer = TextPacker(tokenizer, sequence_length)
+        self.packer = TextPacker(tokenizer, sequence_length, max_input_bytes)
         self.vocabulary = tf.constant(tokenizer.get_vocabulary())
         self.mask_id = tokenizer.mask_id
         self.top_k = int(top_k)
@@ -125,7 +143,13 @@ class GeneratorServing(tf.Module):
             tf.broadcast_to(tf.range(length), tf.shape(token_ids)), is_mask)
         valid = positions.to_tensor(default_value=-1) >= 0
         gather_at = positions.to_tensor(default_value=0)
-        logits = tf.cast(self.head(hidden, gather_at), tf.float32)
+        # One flat row for the whole batch: the head's take_along_axis fails on
+        # an empty batch, and a flat gather has no batch dimension to be empty.
+        batch, masks = tf.shape(gather_at)[0], tf.shape(gather_at)[1]
+        flat_hidden = tf.reshape(hidden, [1, -1, hidden.shape[-1]])
+        flat_positions = tf.reshape(gather_at + tf.range(batch)[:, tf.newaxis] * length, [1, -1])
+        logits = tf.cast(self.head(flat_hidden, flat_positions), tf.float32)
+        logits = tf.reshape(logits, [batch, masks, logits.shape[-1]])
         probabilities, ids = tf.math.top_k(tf.nn.softmax(logits, axis=-1), k=self.top_k)
         valid_k = valid[:, :, tf.newaxis]
         return {

@@ -7,6 +7,9 @@ different vocabulary or normalization than the model was trained with.
 import keras_hub
 import tensorflow as tf
 
+from electra_tf.export.request_checks import cap_utf8_bytes
+from electra_tf.export.request_checks import check_same_batch
+from electra_tf.export.request_checks import default_max_input_bytes
 from electra_tf.text import special_tokens
 
 
@@ -14,11 +17,16 @@ class TextPacker(tf.Module):
     """Tokenizes one or two texts and packs `[CLS] A [SEP] (B [SEP])`, padded.
 
     Over-long inputs are truncated (round robin between the two segments) to
-    `sequence_length`; nothing errors on long text.
+    `sequence_length`; nothing errors on long text. Each text is first cut to
+    `max_input_bytes` bytes (at a character boundary) so that tokenizing a huge
+    request costs no more than tokenizing a long one. Pairs must have equal
+    batch sizes (`InvalidArgumentError` otherwise).
 
     Args:
         tokenizer: `ElectraTokenizer`.
         sequence_length: int. Output length L.
+        max_input_bytes: int or None. Bytes of each text read; None:
+            `request_checks.default_max_input_bytes(sequence_length)`.
 
     Example:
     ```python
@@ -27,10 +35,11 @@ class TextPacker(tf.Module):
     ```
     """
 
-    def __init__(self, tokenizer, sequence_length, name=None):
+    def __init__(self, tokenizer, sequence_length, max_input_bytes=None, name=None):
         super().__init__(name=name)
         self.tokenizer = tokenizer
         self.sequence_length = int(sequence_length)
+        self.max_input_bytes = int(max_input_bytes or default_max_input_bytes(sequence_length))
         self.mask_id = tokenizer.mask_id
         self.pad_id = tokenizer.pad_id
         self.packer = keras_hub.layers.MultiSegmentPacker(
@@ -41,16 +50,22 @@ class TextPacker(tf.Module):
             truncate="round_robin",
         )
 
+    def cap(self, text):
+        """Each text cut to `max_input_bytes` bytes."""
+        return cap_utf8_bytes(text, self.max_input_bytes)
+
     def __call__(self, text, text_pair=None):
-        segments = [self.tokenizer.tokenize(text)]
         if text_pair is not None:
-            segments.append(self.tokenizer.tokenize(text_pair))
+            text, text_pair = check_same_batch(text, text_pair, "text", "text_pair")
+        segments = [self.tokenizer.tokenize(self.cap(text))]
+        if text_pair is not None:
+            segments.append(self.tokenizer.tokenize(self.cap(text_pair)))
         return self._pack(segments)
 
     def tokenize_with_masks(self, text):
         """Like `__call__` for one segment, but each literal "[MASK]" becomes the
         [MASK] id (the tokenizer alone would split it into "[", "mask", "]")."""
-        pieces = tf.strings.split(text, sep=special_tokens.MASK)  # [B, (pieces)]
+        pieces = tf.strings.split(self.cap(text), sep=special_tokens.MASK)  # [B, (pieces)]
         ids = self.tokenizer.tokenize(pieces.flat_values)  # [P, (tokens)]
         # Every piece but the last of its row is followed by a [MASK].
         row_lengths = pieces.row_lengths()

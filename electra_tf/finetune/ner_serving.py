@@ -24,6 +24,8 @@ import tensorflow_text as tf_text
 from keras_hub.src.tokenizers.word_piece_tokenizer import CJK_REGEX
 from keras_hub.src.tokenizers.word_piece_tokenizer import PUNCTUATION_REGEX
 
+from electra_tf.export.request_checks import cap_utf8_bytes
+from electra_tf.export.request_checks import default_max_input_bytes
 from electra_tf.export.serving_modules import TEXT
 from electra_tf.finetune.seqeval_metrics import split_tag
 from electra_tf.finetune.token_classification import WordPacker
@@ -143,6 +145,9 @@ class TokenClassifierServing(tf.Module):
         tokenizer: `ElectraTokenizer`.
         sequence_length: int.
         label_names: list of str, the model's output order; must contain "O".
+        max_input_bytes: int or None. Bytes of each text read (default
+            `request_checks.default_max_input_bytes(sequence_length)`); words
+            past the cap are not returned, like words past `sequence_length`.
 
     Example:
     ```python
@@ -151,8 +156,9 @@ class TokenClassifierServing(tf.Module):
     ```
     """
 
-    def __init__(self, model, tokenizer, sequence_length, label_names):
+    def __init__(self, model, tokenizer, sequence_length, label_names, max_input_bytes=None):
         super().__init__(name="electra_token_classifier")
+        self.max_input_bytes = int(max_input_bytes or default_max_input_bytes(sequence_length))
         if "O" not in label_names:
             raise ValueError(
                 f"label_names must contain 'O' (truncated words get it): {label_names}")
@@ -171,6 +177,8 @@ class TokenClassifierServing(tf.Module):
 
     @tf.function(input_signature=[TEXT])
     def tag(self, text):
+        # A prefix of the request: offsets into it are offsets into the request.
+        text = cap_utf8_bytes(text, self.max_input_bytes)
         words, byte_begins, byte_ends = split_words_with_offsets(text, self.split_on_cjk)
         packed = self.packer(words)
         # Words that normalize to nothing (e.g. only control characters) are

@@ -4,6 +4,9 @@ answer text and its character offsets in the context out."""
 import numpy as np
 import tensorflow as tf
 
+from electra_tf.export.request_checks import cap_utf8_bytes
+from electra_tf.export.request_checks import check_same_batch
+from electra_tf.export.request_checks import default_max_input_bytes
 from electra_tf.finetune.squad import query_limit
 from electra_tf.finetune.squad import tokenize_contexts
 
@@ -39,6 +42,9 @@ class QuestionAnsweringServing(tf.Module):
         max_answer_length: int. In wordpieces.
         version_2: bool. May answer "".
         null_threshold: float.
+        max_input_bytes: int or None. Bytes of the question and of the context
+            read (default `request_checks.default_max_input_bytes(sequence_length)`);
+            one window never holds more.
 
     Example:
     ```python
@@ -50,8 +56,10 @@ class QuestionAnsweringServing(tf.Module):
     """
 
     def __init__(self, model, tokenizer, sequence_length, max_query_length=64,
-                 max_answer_length=30, version_2=False, null_threshold=0.0):
+                 max_answer_length=30, version_2=False, null_threshold=0.0,
+                 max_input_bytes=None):
         super().__init__(name="electra_question_answering")
+        self.max_input_bytes = int(max_input_bytes or default_max_input_bytes(sequence_length))
         self.model = model
         self.tokenizer = tokenizer
         self.sequence_length = int(sequence_length)
@@ -131,7 +139,10 @@ class QuestionAnsweringServing(tf.Module):
 
     @tf.function(input_signature=[QUESTION, CONTEXT])
     def answer(self, question, context):
-        return self._answer(question, context)
+        question, context = check_same_batch(question, context, "question", "context")
+        # Prefixes of the request: answer offsets into them are offsets into it.
+        return self._answer(cap_utf8_bytes(question, self.max_input_bytes),
+                            cap_utf8_bytes(context, self.max_input_bytes))
 
     def signatures(self):
         return {"serving_default": self.answer}

@@ -19,12 +19,20 @@ class ClassifierServing(tf.Module):
         sequence_length: int.
         label_names: list of str, or None for regression.
         pair: bool. The task reads two texts.
+        max_input_bytes: int or None. Bytes of each text read (`TextPacker`).
+
+    Example:
+    ```python
+    module = ClassifierServing(model, tokenizer, 128, ["negative", "positive"], pair=False)
+    module.classify(tf.constant(["A gripping film."]))["label"]
+    ```
     """
 
-    def __init__(self, model, tokenizer, sequence_length, label_names, pair):
+    def __init__(self, model, tokenizer, sequence_length, label_names, pair,
+                 max_input_bytes=None):
         super().__init__(name="electra_classifier")
         self.model = model
-        self.packer = TextPacker(tokenizer, sequence_length)
+        self.packer = TextPacker(tokenizer, sequence_length, max_input_bytes)
         self.regression = label_names is None
         self.label_names = tf.constant(label_names or [""])
         self.pair = bool(pair)

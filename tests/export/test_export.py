@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-import textwrap
+import time
 
 import keras_hub
 import numpy as np
@@ -16,6 +16,11 @@ from electra_tf.export.op_audit import audit_saved_model
 from electra_tf.export.text_inputs import TextPacker
 from electra_tf.export.warmup import read_warmup_requests
 from electra_tf.training.model_dir import load_pretrainer
+from electra_tf.export.request_checks import cap_utf8_bytes
+from tests.conftest import REPO
+from tests.export import fuzz
+from tests.export.serving_session import assert_serves
+from tests.export.serving_session import serve_in_session
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
 from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
@@ -34,51 +39,51 @@ def exported(tmp_path_factory, pretraining_data):  # noqa: F811
     return {"model_dir": model_dir, "export_dir": str(root / "exports"), **result}
 
 
-def _fresh_process_outputs(exported, tmp_path):
-    """Loads both SavedModels importing only tensorflow + tensorflow_text and calls
-    every signature; returns the outputs as numpy arrays."""
-    out = tmp_path / "outputs.npz"
-    script = textwrap.dedent(f"""
-        import sys
-        import numpy as np
-        import tensorflow as tf
-        import tensorflow_text  # registers the tf-text ops the graph uses
-        sentences = tf.constant({SENTENCES!r})
-        pair = tf.constant({list(reversed(SENTENCES))!r})
-        disc = tf.saved_model.load({exported['discriminator']!r})
-        gen = tf.saved_model.load({exported['generator']!r})
-        results = {{}}
-        def keep(prefix, outputs):
-            for key, value in outputs.items():
-                results[prefix + "/" + key] = value.numpy()
-        keep("serving_default", disc.signatures["serving_default"](text=sentences))
-        keep("serving_pair", disc.signatures["serving_pair"](text=sentences, text_pair=pair))
-        keep("encode", disc.signatures["encode"](text=sentences))
-        keep("encode_pair", disc.signatures["encode_pair"](text=sentences, text_pair=pair))
-        ids = results["serving_default/token_ids"]
-        keep("encode_ids", disc.signatures["encode_ids"](
-            token_ids=tf.constant(ids), segment_ids=tf.zeros_like(ids),
-            padding_mask=tf.constant(results["serving_default/padding_mask"])))
-        keep("fill_mask", gen.signatures["fill_mask"](
-            text=tf.constant(["The [MASK] was great.", "no mask", "[MASK] and [MASK]"])))
-        big = disc.signatures["serving_default"](text=tf.constant(["a sentence"] * 512))
-        results["batch512"] = big["replaced_probability"].numpy()
-        one = disc.signatures["serving_default"](text=tf.constant(["one"]))
-        results["batch1"] = one["replaced_probability"].numpy()
-        assert "electra_tf" not in sys.modules and "keras_hub" not in sys.modules
-        np.savez({str(out)!r}, **results)
-    """)
-    script_path = tmp_path / "load_and_call.py"
-    script_path.write_text(script, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script_path)], capture_output=True, text=True,
-                            timeout=300, cwd=str(tmp_path))
-    assert result.returncode == 0, result.stderr[-4000:]
-    with np.load(out, allow_pickle=True) as data:
-        return {key: data[key] for key in data.files}
+def _requests(exported):
+    """One request per signature of both exports, plus batch-size extremes."""
+    model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
+    ids, _, mask = (t.numpy() for t in TextPacker(tokenizer, config.max_seq_length)(
+        tf.constant(SENTENCES)))
+    sentences = np.array(SENTENCES, dtype=object)
+    pair = sentences[::-1].copy()
+    return {
+        "discriminator": [
+            ("serving_default", {"text": sentences}),
+            ("serving_pair", {"text": sentences, "text_pair": pair}),
+            ("encode", {"text": sentences}),
+            ("encode_pair", {"text": sentences, "text_pair": pair}),
+            ("encode_ids", {"token_ids": ids, "segment_ids": np.zeros_like(ids),
+                            "padding_mask": mask}),
+            ("serving_default", {"text": np.array(["a sentence"] * 512, dtype=object)}),
+            ("serving_default", {"text": np.array(["one"], dtype=object)}),
+        ],
+        "generator": [
+            ("fill_mask", {"text": np.array(["The [MASK] was great.", "no mask",
+                                             "[MASK] and [MASK]"], dtype=object)}),
+            ("serving_default", {"text": np.array(["[MASK]"], dtype=object)}),
+        ],
+    }
 
 
-def test_saved_models_in_a_fresh_process_match_the_keras_model(exported, tmp_path):
-    served = _fresh_process_outputs(exported, tmp_path)
+@pytest.fixture(scope="module")
+def served(exported, tmp_path_factory):
+    """Every signature of both exports run through TF Serving's session loader
+    (with all warmup records replayed), as {"<signature>/<output>": array}."""
+    requests = _requests(exported)
+    results = {}
+    for name in ("discriminator", "generator"):
+        outputs = assert_serves(exported[name], requests[name], tmp_path_factory.mktemp(name),
+                                model_name=f"electra_{name}")
+        for (signature, _), output in zip(requests[name], outputs):
+            for key, value in output.items():
+                results.setdefault(f"{signature}/{key}", value)
+        if name == "discriminator":
+            results["batch512"] = outputs[5]["replaced_probability"]
+            results["batch1"] = outputs[6]["replaced_probability"]
+    return results
+
+
+def test_saved_models_in_the_serving_loader_match_the_keras_model(exported, served):
     model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
     packer = TextPacker(tokenizer, config.max_seq_length)
     ids, segments, mask = (t.numpy() for t in packer(tf.constant(SENTENCES)))
@@ -114,8 +119,7 @@ def test_saved_models_in_a_fresh_process_match_the_keras_model(exported, tmp_pat
     assert np.isfinite(served["serving_default/replaced_probability"]).all()
 
 
-def test_fill_mask_returns_top_k_for_every_mask(exported, tmp_path):
-    served = _fresh_process_outputs(exported, tmp_path)
+def test_fill_mask_returns_top_k_for_every_mask(exported, served):
     positions = served["fill_mask/mask_positions"]
     assert positions.shape == (3, 2)
     assert positions[0, 0] == 2 and positions[0, 1] == -1  # [CLS] the [MASK]
@@ -146,20 +150,83 @@ def test_saved_model_cli_lists_the_documented_signatures(exported):
     assert "outputs['pooled_output'] tensor_info:\n        dtype: DT_FLOAT" in text
 
 
-def test_warmup_requests_parse_and_replay(exported):
+def test_warmup_records_and_models_config_name_the_models_alike(exported, served):
+    # `served` replayed every record through the session loader; here: names.
+    config = open(os.path.join(exported["export_dir"], "models.config")).read()
     for name in ("discriminator", "generator"):
         path = os.path.join(exported[name], "assets.extra", "tf_serving_warmup_requests")
         requests = read_warmup_requests(path)
         assert len(requests) >= 1
-        loaded = tf.saved_model.load(exported[name])
-        for signature, inputs in requests:
-            outputs = loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
-            assert all(np.isfinite(v.numpy()).all() for v in outputs.values()
-                       if v.dtype.is_floating)
-    config = open(os.path.join(exported["export_dir"], "models.config")).read()
-    assert 'name: "electra_discriminator"' in config and 'base_path: "/models/generator"' in config
+        assert f'name: "electra_{name}"' in config
+        assert f'base_path: "/models/{name}"' in config
     assert "max_batch_size" in open(os.path.join(exported["export_dir"],
                                                  "batching_parameters.txt")).read()
+
+
+def test_saved_model_cli_run_with_tf_text_matches_the_session_loader(exported, served, tmp_path):
+    """`python -m electra_tf.export.saved_model_cli run`, the documented way to
+    run TensorFlow's CLI on these exports (plain saved_model_cli lacks tf-text)."""
+    out = tmp_path / "cli"
+    result = subprocess.run(
+        [sys.executable, "-m", "electra_tf.export.saved_model_cli", "run",
+         "--dir", exported["discriminator"], "--tag_set", "serve",
+         "--signature_def", "serving_default", "--outdir", str(out),
+         "--input_exprs", f"text={SENTENCES[:4]!r}"],
+        capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    np.testing.assert_allclose(np.load(out / "replaced_probability.npy"),
+                               served["serving_default/replaced_probability"][:4], atol=1e-5)
+    np.testing.assert_array_equal(np.load(out / "token_ids.npy"),
+                                  served["serving_default/token_ids"][:4])
+
+
+def test_fuzzed_requests_never_crash_the_session_loader(exported, tmp_path):
+    model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
+    rng = np.random.default_rng(7)
+    discriminator = (
+        fuzz.text_requests("serving_default", ["text"], rng, 8)
+        + fuzz.text_requests("serving_pair", ["text", "text_pair"], rng, 9)
+        + fuzz.text_requests("encode", ["text"], rng, 5)
+        + fuzz.text_requests("encode_pair", ["text", "text_pair"], rng, 6)
+        + fuzz.ids_requests("encode_ids", rng, 12, tokenizer.vocabulary_size(),
+                            config.type_vocab_size, config.max_position_embeddings))
+    generator = fuzz.text_requests("fill_mask", ["text"], rng, 10)
+    for name, requests in (("discriminator", discriminator), ("generator", generator)):
+        run = serve_in_session(exported[name], [r[:2] for r in requests], tmp_path / name)
+        fuzz.check_fuzz_results(requests, run)
+    # A mismatched pair names both batch sizes.
+    run = serve_in_session(exported["discriminator"], [("serving_pair", {
+        "text": np.array(["a", "b"], dtype=object), "text_pair": np.array(["c"], dtype=object)})],
+        tmp_path / "pair")
+    message = run.results[0]["message"]
+    assert "text and text_pair must have the same batch size" in message and "[2]" in message \
+        and "[1]" in message, message
+
+
+def test_byte_cap_cuts_at_a_character_boundary_and_bounds_the_work():
+    cap = tf.function(cap_utf8_bytes)
+    text = tf.constant(["héllo", "abc", "中文字", "\xff\xfeab".encode("latin-1"), ""])
+    assert cap(text, 2).numpy().tolist() == [b"h", b"ab", b"", b"\xff\xfe", b""]
+    assert cap(text, 3).numpy().tolist() == [b"h\xc3\xa9", b"abc", "中".encode(),
+                                             b"\xff\xfea", b""]
+    assert cap(text, 100).numpy().tolist() == text.numpy().tolist()
+    # 64 texts of 100k CJK characters took 5.9 s to tokenize uncapped.
+    huge = tf.constant(["中" * 100_000] * 64)
+    cap(huge, 2048)  # trace
+    start = time.perf_counter()
+    capped = cap(huge, 2048).numpy()
+    assert time.perf_counter() - start < 0.5
+    assert {len(t) for t in capped} == {2046}  # 682 whole 3-byte characters
+
+
+def test_huge_requests_read_only_their_capped_prefix(exported):
+    model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
+    packer = TextPacker(tokenizer, config.max_seq_length, max_input_bytes=300)
+    long_text = " ".join(["The movie was great and the acting superb."] * 30000)
+    full, = (t.numpy() for t in packer(tf.constant([long_text]))[:1])
+    prefix, = (t.numpy() for t in packer(tf.constant([long_text[:300]]))[:1])
+    np.testing.assert_array_equal(full, prefix)
+    assert (full > 0).all()  # the capped prefix still fills the sequence
 
 
 def test_keras_hub_preset_round_trip(exported):
