@@ -21,11 +21,14 @@ SHAPE_FIELDS = (
     "num_heads",
     "intermediate_size",
     "generator_hidden_size",
+    "generator_intermediate_size",
+    "generator_num_heads",
     "max_position_embeddings",
     "type_vocab_size",
 )
 # Fields that change what is optimized: resuming across them mixes two objectives.
 OBJECTIVE_FIELDS = (
+    "hidden_act",
     "max_seq_length",
     "mask_prob",
     "max_predictions_per_seq",
@@ -36,6 +39,16 @@ OBJECTIVE_FIELDS = (
     "disc_weight",
     "lowercase",
 )
+# Activation names: the exact erf GELU of Google's modeling.py and Hugging
+# Face's "gelu", and the tanh approximation keras-hub's ElectraBackbone uses.
+HIDDEN_ACTS = ("gelu", "gelu_approximate")
+# What a config file WITHOUT these fields meant when it was written: every
+# earlier electra-tf version computed the tanh GELU and derived the
+# generator's FFN and heads by scaling the discriminator's with the fraction.
+# A run dir's config.json keeps loading as the model it trained.
+LEGACY_HIDDEN_ACT = "gelu_approximate"
+# Google's get_generator_config: the generator's heads are hidden // 64.
+HEAD_SIZE = 64
 
 
 @dataclasses.dataclass
@@ -51,7 +64,16 @@ class ElectraConfig:
         num_heads: int. Discriminator attention heads (H / 64).
         intermediate_size: int. Discriminator FFN width (4 H).
         generator_hidden_size: float. Generator width as a fraction of the
-            discriminator's; heads and FFN scale with it.
+            discriminator's.
+        generator_intermediate_size: int or None. Generator FFN width; None
+            derives 4 x the generator's hidden size, as Google's
+            get_generator_config does. Imports set it from the checkpoint.
+        generator_num_heads: int or None. Generator attention heads; None
+            derives max(1, generator hidden // 64), as Google does.
+        hidden_act: str. GELU of both towers and both heads: "gelu" (exact
+            erf form, as Google's modeling.py and Hugging Face's "gelu") or
+            "gelu_approximate" (tanh form). A config file without this field
+            predates it and means "gelu_approximate" (see `from_dict`).
         max_position_embeddings: int. Rows of the learned position table.
         type_vocab_size: int. Number of segment types.
         dropout: float. Dropout rate in both towers.
@@ -85,6 +107,9 @@ class ElectraConfig:
     num_heads: int = 4
     intermediate_size: int = 1024
     generator_hidden_size: float = 0.25
+    generator_intermediate_size: Optional[int] = None
+    generator_num_heads: Optional[int] = None
+    hidden_act: str = "gelu"
     max_position_embeddings: int = 512
     type_vocab_size: int = 2
     dropout: float = 0.1
@@ -130,6 +155,20 @@ class ElectraConfig:
             raise UsageError(
                 f"generator_hidden_size is a fraction in (0, 1], got {self.generator_hidden_size}."
             )
+        if self.hidden_act not in HIDDEN_ACTS:
+            raise UsageError(
+                f"hidden_act must be one of {', '.join(HIDDEN_ACTS)}, got {self.hidden_act!r}."
+            )
+        for name in ("generator_intermediate_size", "generator_num_heads"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UsageError(f"{name} must be a positive integer or null, got {value}.")
+        if self.generator_hidden % self.generator_heads:
+            raise UsageError(
+                f"generator hidden size {self.generator_hidden} is not divisible by its "
+                f"{self.generator_heads} heads; adjust generator_hidden_size or "
+                "generator_num_heads."
+            )
 
     # --- Derived sizes -------------------------------------------------------
     @property
@@ -141,15 +180,22 @@ class ElectraConfig:
 
     @property
     def generator_hidden(self):
+        """Generator hidden size: round(hidden_size x generator_hidden_size)."""
         return max(1, int(round(self.hidden_size * self.generator_hidden_size)))
 
     @property
     def generator_heads(self):
-        return max(1, int(round(self.num_heads * self.generator_hidden_size)))
+        """generator_num_heads, else max(1, generator_hidden // 64) (Google's rule)."""
+        if self.generator_num_heads:
+            return int(self.generator_num_heads)
+        return max(1, self.generator_hidden // HEAD_SIZE)
 
     @property
     def generator_intermediate(self):
-        return max(1, int(round(self.intermediate_size * self.generator_hidden_size)))
+        """generator_intermediate_size, else 4 x generator_hidden (Google's rule)."""
+        if self.generator_intermediate_size:
+            return int(self.generator_intermediate_size)
+        return 4 * self.generator_hidden
 
     @classmethod
     def field_help(cls):
@@ -180,6 +226,19 @@ class ElectraConfig:
 
     @classmethod
     def from_dict(cls, values, source="config"):
+        """A config from a dict of fields (a config file, a saved Keras config).
+
+        A dict without `hidden_act` was written before that field existed:
+        it is read as the model those versions built (`legacy_fields`), so
+        an existing run dir keeps its tanh GELU and its generator sizes.
+
+        Args:
+            values: dict {field: value}; missing fields take their defaults.
+            source: str. Where the dict came from, for messages.
+
+        Raises:
+            UsageError: unknown fields or invalid values.
+        """
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -187,7 +246,35 @@ class ElectraConfig:
                 f"{source}: unknown field(s) {', '.join(unknown)}. "
                 f"Known fields: {', '.join(sorted(known))}."
             )
+        if "hidden_act" not in values:
+            values = {**values, **cls.legacy_fields(values)}
         return cls(**values)
+
+    @classmethod
+    def legacy_fields(cls, values):
+        """The fields a config dict without `hidden_act` implicitly had.
+
+        Earlier versions computed the tanh GELU and scaled the generator's
+        FFN and heads with `generator_hidden_size`; those values are stated
+        explicitly here (fields the dict sets itself are kept).
+
+        Args:
+            values: dict of config fields (without `hidden_act`).
+
+        Returns:
+            dict with hidden_act, generator_intermediate_size and
+            generator_num_heads.
+        """
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        get = lambda name: values.get(name, defaults[name])  # noqa: E731
+        fraction = get("generator_hidden_size")
+        return {
+            "hidden_act": LEGACY_HIDDEN_ACT,
+            "generator_intermediate_size": get("generator_intermediate_size") or max(
+                1, int(round(get("intermediate_size") * fraction))),
+            "generator_num_heads": get("generator_num_heads") or max(
+                1, int(round(get("num_heads") * fraction))),
+        }
 
     @classmethod
     def from_json(cls, path):
@@ -207,9 +294,23 @@ class ElectraConfig:
         return dataclasses.replace(self, **overrides)
 
     def diff(self, other, fields=SHAPE_FIELDS + OBJECTIVE_FIELDS):
-        """Names and values of `fields` that differ: `{name: (self, other)}`."""
+        """Names and values of `fields` that differ: `{name: (self, other)}`.
+
+        The generator's FFN and heads compare as the sizes they give, so a
+        stated 1024 equals a derived one.
+        """
+        def value(config, name):
+            return getattr(config, _EFFECTIVE.get(name, name))
+
         return {
-            name: (getattr(self, name), getattr(other, name))
+            name: (value(self, name), value(other, name))
             for name in fields
-            if getattr(self, name) != getattr(other, name)
+            if value(self, name) != value(other, name)
         }
+
+
+# Optional size fields and the properties that resolve them.
+_EFFECTIVE = {
+    "generator_intermediate_size": "generator_intermediate",
+    "generator_num_heads": "generator_heads",
+}

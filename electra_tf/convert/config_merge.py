@@ -17,8 +17,10 @@ import dataclasses
 import json
 import os
 
+from electra_tf.config import HEAD_SIZE
 from electra_tf.config import ElectraConfig
 from electra_tf.convert.hf_config import HF_TO_OURS
+from electra_tf.convert.hf_config import hidden_act_from_hf
 from electra_tf.errors import UsageError
 
 OUR_FIELDS = tuple(f.name for f in dataclasses.fields(ElectraConfig))
@@ -54,12 +56,45 @@ def read_config_json(path):
     if set(values) <= set(OUR_FIELDS):
         return dict(values)
     if "num_attention_heads" in values or "num_hidden_layers" in values:
-        return {ours: values[key] for key, ours in HF_TO_OURS.items() if key in values}
+        fields = {ours: values[key] for key, ours in HF_TO_OURS.items() if key in values}
+        if "hidden_act" in values:
+            fields["hidden_act"] = hidden_act_from_hf(values["hidden_act"], path)
+        return fields
     unknown = sorted(set(values) - set(OUR_FIELDS))
     raise UsageError(
         f"--config_json {path!r} is neither an electra-tf config (unknown field(s) "
         f"{', '.join(unknown[:8])}) nor a BERT / Hugging Face config (no num_attention_heads)."
     )
+
+
+def generator_fields(hidden, intermediate, heads, discriminator_hidden):
+    """ElectraConfig fields for a generator of the given sizes.
+
+    The FFN width and head count are stated only where Google's derivation
+    (4 x hidden, max(1, hidden // 64)) would not give them, so a standard
+    generator keeps a config with null (derived) sizes.
+
+    Args:
+        hidden: int. The generator's hidden size.
+        intermediate: int. Its FFN width (from the checkpoint's shapes).
+        heads: int or None. Its attention heads (None: not known; derived).
+        discriminator_hidden: int. The discriminator's hidden size.
+
+    Returns:
+        dict with generator_hidden_size, and generator_intermediate_size /
+        generator_num_heads where needed.
+
+    Example:
+    ```python
+    generator_fields(64, 256, 1, 192)  # {"generator_hidden_size": 0.333...}
+    ```
+    """
+    fields = {"generator_hidden_size": hidden / discriminator_hidden}
+    if intermediate != 4 * hidden:
+        fields["generator_intermediate_size"] = int(intermediate)
+    if heads is not None and heads != max(1, hidden // HEAD_SIZE):
+        fields["generator_num_heads"] = int(heads)
+    return fields
 
 
 def merge_config(inferred, stated=None):

@@ -6,8 +6,11 @@ sizes, layers, FFN width, and the generator's hidden size (hence
 `generator_hidden_size` = generator hidden / discriminator hidden). The
 number of attention heads is not visible in any shape: it comes from
 `config_json` when given, else hidden / 64 as in every released model
-(spec §4). The generator's heads follow from `generator_hidden_size`, as the
-reference derives them (max(1, hidden_g / 64) for every released size).
+(spec §4). The generator's FFN width is read from its shapes; its heads are
+`generator_num_heads` from `config_json` when given, else max(1, hidden_g //
+64) as the reference's get_generator_config derives them. The activation is
+the reference's exact erf GELU (`hidden_act` "gelu") unless `config_json`
+states another.
 
 Adam slots (`*/adam_m`, `*/adam_v`), `global_step` and the like are training
 state and are ignored; a checkpoint without them (as released) is normal.
@@ -130,6 +133,8 @@ def infer_fields(shapes, prefix):
         "num_layers": layers,
         "num_heads": max(1, hidden // HEAD_SIZE),
         "intermediate_size": shapes[name_maps.google_name(_INTERMEDIATE)][1],
+        # Google's modeling.py computes the exact erf GELU.
+        "hidden_act": "gelu",
     }
     gen_query = name_maps.google_name(_QUERY, name_maps.GENERATOR)
     has_generator = gen_query in shapes
@@ -141,7 +146,11 @@ def infer_fields(shapes, prefix):
                 f"{layers}; electra-tf's generator keeps the discriminator's depth "
                 "(the reference's generator_layers=1.0)."
             )
-        fields["generator_hidden_size"] = shapes[gen_query][1] / hidden
+        gen_hidden = shapes[gen_query][1]
+        # A missing kernel is reported by name when the weights are collected.
+        gen_intermediate = shapes.get(name_maps.google_name(_INTERMEDIATE, name_maps.GENERATOR),
+                                      (None, 4 * gen_hidden))[1]
+        fields.update(config_merge.generator_fields(gen_hidden, gen_intermediate, None, hidden))
     return fields, has_generator, layers
 
 

@@ -3,32 +3,29 @@
 Written and read as plain JSON: converting needs neither `transformers` nor
 `torch`.
 
-Activations. keras-hub's `ElectraBackbone` and our heads use the
-tanh-approximated GELU, as the reference TF code does (BERT's `gelu` is the
-tanh formula). Hugging Face calls that "gelu_new" (or "gelu_pytorch_tanh",
-"gelu_fast"); its "gelu" is the exact erf form. So:
+Activations. Our `hidden_act` "gelu" is the exact erf GELU, Hugging Face's
+"gelu" (and Google's modeling.py); our "gelu_approximate" is the tanh form,
+Hugging Face's "gelu_new" (also "gelu_pytorch_tanh", "gelu_fast"). Imports
+take the source's activation and exports write the matching name, so towers
+and discriminator head agree to float32 round-off either way.
 
-- exported configs say `hidden_act: "gelu_new"`: the towers and the
-  discriminator head then match ours to float32 round-off;
-- importing a config with `hidden_act: "gelu"` (the released
-  google/electra-* configs say so) is allowed, with a note: our model
-  computes the tanh form, so its outputs differ from that Hugging Face model's
-  slightly (|gelu - gelu_tanh| < 5e-4 per activation; measured 3.6e-5 in the
-  discriminator logits of a random 2-layer model, tests/convert), while
-  matching the original TF checkpoint those weights came from;
-- Hugging Face's generator head (`ElectraGeneratorPredictions`) applies exact
-  GELU whatever `hidden_act` says, and no config changes that: Hugging Face
-  generator MLM logits always differ from ours (and from the reference's):
-  measured 1e-4..1.5e-4 on a random 2-layer model. The towers and the
-  discriminator are unaffected.
+Hugging Face's generator head (`ElectraGeneratorPredictions`) applies exact
+GELU whatever `hidden_act` says, while Google's (and ours) uses `hidden_act`.
+With "gelu" the two agree; with a tanh model the generator's MLM logits
+differ slightly (~1e-4 on a random 2-layer model), with a note.
 """
 
 from electra_tf.errors import UsageError
 
-# Hugging Face activation names of the tanh-approximated GELU ours computes.
-TANH_GELU = ("gelu_new", "gelu_pytorch_tanh", "gelu_fast")
-EXACT_GELU = "gelu"
-EXPORT_ACTIVATION = "gelu_new"
+# Hugging Face activation name -> our hidden_act.
+HF_TO_HIDDEN_ACT = {
+    "gelu": "gelu",
+    "gelu_new": "gelu_approximate",
+    "gelu_pytorch_tanh": "gelu_approximate",
+    "gelu_fast": "gelu_approximate",
+}
+# Our hidden_act -> the Hugging Face name exports write.
+HIDDEN_ACT_TO_HF = {"gelu": "gelu", "gelu_approximate": "gelu_new"}
 LAYER_NORM_EPSILON = 1e-12
 
 # Hugging Face config field -> ElectraConfig field, for the sizes both have.
@@ -44,17 +41,34 @@ HF_TO_OURS = {
     "hidden_dropout_prob": "dropout",
 }
 
-# Note shown when a Hugging Face model computes exact GELU.
-EXACT_GELU_NOTE = (
-    "{source}: hidden_act is \"gelu\" (exact erf GELU); electra-tf computes the tanh "
-    "approximation (\"gelu_new\") as the original TF ELECTRA does, so its outputs differ from "
-    "this Hugging Face model's slightly (~1e-4 in logits; not from the original "
-    "checkpoint's)."
-)
 GENERATOR_HEAD_NOTE = (
-    "Hugging Face's ElectraGeneratorPredictions always applies exact GELU, whatever hidden_act "
-    "says; ours uses the tanh form of the reference, so MLM logits differ slightly (~1e-4)."
+    "{source}: hidden_act is tanh GELU, but Hugging Face's ElectraGeneratorPredictions always "
+    "applies exact GELU; ours follows hidden_act as Google's reference does, so MLM logits "
+    "differ slightly (~1e-4). Towers and discriminator are unaffected."
 )
+
+
+def hidden_act_from_hf(act, source):
+    """Our `hidden_act` for a Hugging Face `hidden_act` name.
+
+    Args:
+        act: str. The Hugging Face name ("gelu", "gelu_new", ...).
+        source: str. Where it was read, for messages.
+
+    Raises:
+        UsageError: not a GELU our encoder computes.
+
+    Example:
+    ```python
+    hidden_act_from_hf("gelu_new", "disc/config.json")  # "gelu_approximate"
+    ```
+    """
+    if act not in HF_TO_HIDDEN_ACT:
+        raise UsageError(
+            f"{source}: hidden_act {act!r} is not a GELU electra-tf computes "
+            f"({' / '.join(HF_TO_HIDDEN_ACT)})."
+        )
+    return HF_TO_HIDDEN_ACT[act]
 
 
 def hf_to_fields(hf, source):
@@ -65,8 +79,8 @@ def hf_to_fields(hf, source):
         source: str. Its path, for messages.
 
     Returns:
-        `(fields, notes)`: dict of ElectraConfig fields (sizes and dropout),
-        list of str notes (e.g. the exact-GELU one).
+        `(fields, notes)`: dict of ElectraConfig fields (sizes, hidden_act
+        and dropout), list of str notes.
 
     Raises:
         UsageError: not an ELECTRA config, or a setting our model cannot
@@ -85,14 +99,8 @@ def hf_to_fields(hf, source):
         raise UsageError(f"{source}: missing field(s) {', '.join(missing)} of an ELECTRA config.")
     fields = {ours: hf[key] for key, ours in HF_TO_OURS.items() if key in hf}
     notes = []
-    act = hf.get("hidden_act", EXACT_GELU)
-    if act == EXACT_GELU:
-        notes.append(EXACT_GELU_NOTE.format(source=source))
-    elif act not in TANH_GELU:
-        raise UsageError(
-            f"{source}: hidden_act {act!r} is not a GELU; electra-tf's encoder uses the "
-            f"tanh-approximated GELU ({' / '.join(TANH_GELU)}) and cannot reproduce it."
-        )
+    # transformers' ElectraConfig defaults hidden_act to "gelu".
+    fields["hidden_act"] = hidden_act_from_hf(hf.get("hidden_act", "gelu"), source)
     epsilon = float(hf.get("layer_norm_eps", LAYER_NORM_EPSILON))
     if abs(epsilon - LAYER_NORM_EPSILON) > 1e-15:
         raise UsageError(
@@ -144,7 +152,7 @@ def fields_to_hf(config, tower, architecture, pad_id):
         "num_hidden_layers": config.num_layers,
         "num_attention_heads": heads,
         "intermediate_size": intermediate,
-        "hidden_act": EXPORT_ACTIVATION,
+        "hidden_act": HIDDEN_ACT_TO_HF[config.hidden_act],
         "hidden_dropout_prob": config.dropout,
         "attention_probs_dropout_prob": config.dropout,
         "max_position_embeddings": config.max_position_embeddings,

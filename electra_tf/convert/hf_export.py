@@ -11,11 +11,13 @@ keeps only its bias; its weight is tied to the word embeddings
 Tensors are written with `safetensors.numpy`; neither torch nor
 transformers is needed to export.
 
-The configs say `hidden_act: "gelu_new"` (tanh GELU), so both towers and the
+The configs' `hidden_act` is our activation's Hugging Face name ("gelu" for
+exact GELU, "gelu_new" for the tanh form), so both towers and the
 discriminator head reproduce ours to float32 round-off. Hugging Face's
-generator head always uses exact GELU (see `hf_config`), so its MLM logits
-differ from ours slightly (~1e-4). The backbone's pooler (`pooled_dense`) has
-no Hugging Face counterpart and is not exported.
+generator head always uses exact GELU (see `hf_config`): with "gelu" it
+matches ours too; a "gelu_approximate" model's MLM logits differ slightly
+(~1e-4). The backbone's pooler (`pooled_dense`) has no Hugging Face
+counterpart and is not exported.
 """
 
 import json

@@ -6,20 +6,21 @@ become one `ElectraPretrainer`; given one, the other tower is freshly
 initialised (listed in `ImportedModel.fresh`).
 
 Sizes. The discriminator's config gives ours directly. The generator's
-hidden size over the discriminator's is `generator_hidden_size`; our config
-derives the generator's heads and FFN from that fraction, so a pair whose
-generator heads or FFN do not follow it cannot be represented (UsageError).
-A generator alone is imported as a pretrainer whose discriminator has the
-generator's sizes (generator_hidden_size 1.0) unless `config_json` states
-the discriminator's.
+hidden size over the discriminator's is `generator_hidden_size`; its FFN
+width and heads come from its own config (`generator_intermediate_size`,
+`generator_num_heads` where Google's 4 x hidden / hidden // 64 would not give
+them), and every shape is checked against the weights. A generator alone is
+imported as a pretrainer whose discriminator has the generator's sizes
+(generator_hidden_size 1.0) unless `config_json` states the discriminator's.
 
 Shared embeddings. ELECTRA has ONE set of embeddings (spec §3), Hugging Face
 keeps a copy in each model. For a pair the copies must be equal (they are
 when both come from one pretraining run); otherwise the import fails unless
 `shared_embeddings` says which copy wins ("discriminator" or "generator").
 
-Activations: see `hf_config` (hidden_act "gelu" is exact GELU; ours is the
-tanh form; Hugging Face's generator head is always exact GELU).
+Activations: `hidden_act` comes from the configs ("gelu" -> exact,
+"gelu_new" -> tanh; see `hf_config`). Hugging Face's generator head is always
+exact GELU: a tanh generator gets a note.
 """
 
 import numpy as np
@@ -61,16 +62,19 @@ def _check_role(folder, tower):
 def _pair_fields(disc, gen, disc_fields, gen_fields):
     """Our fields for a discriminator + generator pair, checking they fit one config."""
     source = f"{gen.path}/{hf_files.CONFIG}"
-    for field in _SHARED_FIELDS + ("num_layers",):
+    why = {"num_layers": "electra-tf's generator keeps the discriminator's depth",
+           "hidden_act": "both towers use one activation (ElectraConfig.hidden_act)"}
+    for field in _SHARED_FIELDS + ("num_layers", "hidden_act"):
         if disc_fields[field] != gen_fields[field]:
-            why = ("electra-tf's generator keeps the discriminator's depth"
-                   if field == "num_layers" else "the two towers share one set of embeddings")
             raise UsageError(
-                f"{source}: {field} {gen_fields[field]} vs the discriminator's "
-                f"{disc_fields[field]}; {why}."
+                f"{source}: {field} {gen_fields[field]!r} vs the discriminator's "
+                f"{disc_fields[field]!r}; "
+                f"{why.get(field, 'the two towers share one set of embeddings')}."
             )
     fields = dict(disc_fields)
-    fields["generator_hidden_size"] = gen_fields["hidden_size"] / disc_fields["hidden_size"]
+    fields.update(config_merge.generator_fields(
+        gen_fields["hidden_size"], gen_fields["intermediate_size"], gen_fields["num_heads"],
+        disc_fields["hidden_size"]))
     return fields
 
 
@@ -89,10 +93,7 @@ def _check_tower_sizes(config, tower, fields, source):
                                                       "intermediate_size"):
             symbol = {"hidden_size": "Hg", "intermediate_size": "Ig"}.get(field)
             hint = (mismatch.field_hint(symbol, fields[field], value, config) if symbol else
-                    f"electra-tf derives the generator's heads as round(num_heads x "
-                    f"generator_hidden_size) = round({config.num_heads} x "
-                    f"{config.generator_hidden_size:.4g}) = {value}, but this generator has "
-                    f"{fields[field]}; it cannot be represented.")
+                    f"is generator_num_heads {fields[field]} or {value}?")
             raise UsageError(f"{name} {fields[field]} vs {value} from the config; {hint}")
         raise UsageError(
             f"{name} is {fields[field]} but the config gives {field} {value}: is {field} "
@@ -190,7 +191,10 @@ def import_hf(discriminator_dir=None, generator_dir=None, config_json=None, voca
     elif disc:
         inferred = dict(fields[name_maps.DISCRIMINATOR])
     else:
-        inferred = dict(fields[name_maps.GENERATOR], generator_hidden_size=1.0)
+        alone = fields[name_maps.GENERATOR]
+        inferred = dict(alone, **config_merge.generator_fields(
+            alone["hidden_size"], alone["intermediate_size"], alone["num_heads"],
+            alone["hidden_size"]))
     lowercase = [hf_config.read_lowercase(f.tokenizer_config) for f in folders.values()]
     lowercase = [value for value in lowercase if value is not None]
     if lowercase:
@@ -206,7 +210,8 @@ def import_hf(discriminator_dir=None, generator_dir=None, config_json=None, voca
         if _HEAD_KEYS[tower] in folder.tensors:
             parts.append(tower + "_head")
     if gen:
-        notes.append(hf_config.GENERATOR_HEAD_NOTE)
+        if config.hidden_act != "gelu":
+            notes.append(hf_config.GENERATOR_HEAD_NOTE.format(source=gen.path))
         _check_tied_lm(gen)
 
     def fetch(weight):

@@ -43,9 +43,8 @@ def field_hint(symbol, got, expected, config):
         return (f"{words} {got} vs {expected}: is generator_hidden_size "
                 f"{_ratio(got, config.hidden_size)} or {fraction}?")
     if symbol == "Ig":
-        return (f"{words} {got} vs {expected}: is generator_hidden_size "
-                f"{_ratio(got, config.intermediate_size)} or {fraction} (it also scales "
-                f"intermediate_size {config.intermediate_size})?")
+        return (f"{words} {got} vs {expected}: is generator_intermediate_size {got} "
+                f"(null derives 4 x the generator's hidden size {config.generator_hidden})?")
     if field is None:
         return f"size {got} vs {expected}: the checkpoint is not an ELECTRA model of this layout."
     return f"{words} {got} vs {expected}: is {field} {got} or {expected}?"

@@ -44,7 +44,7 @@ SIZE_SYMBOLS = {
     "H": ("hidden_size", "discriminator hidden size"),
     "I": ("intermediate_size", "discriminator FFN width"),
     "Hg": ("generator_hidden_size", "generator hidden size"),
-    "Ig": ("generator_hidden_size", "generator FFN width"),
+    "Ig": ("generator_intermediate_size", "generator FFN width"),
     "1": (None, "one"),
 }
 # "h" / "i" in tower rows resolve to these per tower.

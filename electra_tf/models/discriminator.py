@@ -10,14 +10,56 @@ The replaced-token-detection head is pretraining-only and lives beside it.
 import keras
 import keras_hub
 
-# keras-hub's registered tanh-approximated GELU: the backbone's FFN uses it,
-# so the heads use the same one for consistency (and it serialises by name).
+# keras-hub's registered tanh-approximated GELU (it serialises by name).
 from keras_hub.src.utils.keras_utils import gelu_approximate
 
 from electra_tf.errors import UsageError
 
 # Spec §3: every kernel and embedding starts from a truncated normal, stddev 0.02.
 INITIALIZER_STDDEV = 0.02
+# ElectraConfig.hidden_act -> the Keras activation. keras.activations.gelu is
+# the exact erf form by default (approximate=False).
+ACTIVATIONS = {"gelu": keras.activations.gelu, "gelu_approximate": gelu_approximate}
+
+
+def hidden_activation(hidden_act):
+    """The Keras activation function of an `ElectraConfig.hidden_act` name.
+
+    Args:
+        hidden_act: str. "gelu" (exact erf GELU) or "gelu_approximate" (tanh).
+
+    Returns:
+        A callable activation, serialisable by name.
+
+    Example:
+    ```python
+    head = ReplacedTokenDetectionHead(256, activation=hidden_activation(config.hidden_act))
+    ```
+    """
+    if hidden_act not in ACTIVATIONS:
+        raise UsageError(
+            f"hidden_act must be one of {', '.join(ACTIVATIONS)}, got {hidden_act!r}."
+        )
+    return ACTIVATIONS[hidden_act]
+
+
+def set_feedforward_activation(backbone, activation):
+    """Makes every Transformer layer of `backbone` use `activation` in its FFN.
+
+    keras-hub's `ElectraBackbone` hard-codes the tanh GELU and has no argument
+    for it. Its functional graph calls each layer again at run time, and
+    `Dense` reads `self.activation` when called, so replacing the attribute
+    changes the computation; the graph's structure and variables are
+    unchanged. `backbone.get_config()` cannot record it (see
+    `export/preset.py`): rebuild from an `ElectraConfig` to keep it.
+
+    Args:
+        backbone: `keras_hub.models.ElectraBackbone`.
+        activation: a Keras activation (see `hidden_activation`).
+    """
+    for layer in backbone.transformer_layers:
+        layer.activation = activation
+        layer._feedforward_intermediate_dense.activation = activation
 
 
 def build_discriminator(config, dtype=None):
@@ -25,7 +67,7 @@ def build_discriminator(config, dtype=None):
 
     Args:
         config: `ElectraConfig`. Uses vocab_size, embedding_size, hidden_size,
-            num_layers, num_heads, intermediate_size, dropout,
+            num_layers, num_heads, intermediate_size, hidden_act, dropout,
             max_position_embeddings and type_vocab_size.
         dtype: optional dtype or `keras.DTypePolicy`; None follows the global
             policy (e.g. `mixed_bfloat16`).
@@ -48,7 +90,7 @@ def build_discriminator(config, dtype=None):
             f"vocab_size must be set to the vocabulary's size before building "
             f"a model (0 means 'take it from the vocabulary'), got {config.vocab_size}."
         )
-    return keras_hub.models.ElectraBackbone(
+    backbone = keras_hub.models.ElectraBackbone(
         vocab_size=config.vocab_size,
         num_layers=config.num_layers,
         num_heads=config.num_heads,
@@ -61,6 +103,8 @@ def build_discriminator(config, dtype=None):
         dtype=dtype,
         name="discriminator",
     )
+    set_feedforward_activation(backbone, hidden_activation(config.hidden_act))
+    return backbone
 
 
 @keras.saving.register_keras_serializable(package="electra_tf")
@@ -75,7 +119,7 @@ class ReplacedTokenDetectionHead(keras.layers.Layer):
         hidden_dim: int. Width of the intermediate dense layer (the
             discriminator's hidden size).
         activation: activation of the intermediate layer. Defaults to the
-            tanh-approximated GELU the backbone uses.
+            exact GELU (spec §3); pass `hidden_activation(config.hidden_act)`.
         kernel_initializer: initializer of both kernels. Defaults to
             TruncatedNormal(stddev=0.02).
         **kwargs: passed to `keras.layers.Layer` (name, dtype, ...).
@@ -96,7 +140,7 @@ class ReplacedTokenDetectionHead(keras.layers.Layer):
     def __init__(
         self,
         hidden_dim,
-        activation=gelu_approximate,
+        activation="gelu",
         kernel_initializer=None,
         **kwargs,
     ):

@@ -5,18 +5,17 @@ LayerNorm are ONE set of variables used by both towers. The generator
 therefore takes the discriminator backbone's embedding layers themselves
 (the same layer objects, so the same variables), and owns only what is its
 own: the projection from embedding_size to its hidden size, and its
-Transformer layers (same depth as the discriminator; hidden size, heads and
-FFN scaled by `generator_hidden_size`).
+Transformer layers (same depth as the discriminator; hidden size
+`generator_hidden_size` x the discriminator's, FFN and heads as
+`ElectraConfig.generator_intermediate` / `generator_heads` give them).
 """
 
 import keras
 from keras_hub.layers import TransformerEncoder
 
-# keras-hub's registered tanh-approximated GELU, the one ElectraBackbone uses.
-from keras_hub.src.utils.keras_utils import gelu_approximate
-
 from electra_tf.errors import UsageError
 from electra_tf.models.discriminator import INITIALIZER_STDDEV
+from electra_tf.models.discriminator import hidden_activation
 
 SHARED_EMBEDDING_LAYERS = (
     "token_embedding",
@@ -44,8 +43,7 @@ class ElectraGenerator(keras.layers.Layer):
         intermediate_dim: int. FFN width.
         dropout: float. Dropout in the embeddings and Transformer layers.
         layer_norm_epsilon: float. Defaults to 1e-12 as in BERT/ELECTRA.
-        activation: FFN activation. Defaults to the tanh-approximated GELU of
-            `ElectraBackbone`.
+        activation: FFN activation. Defaults to the exact GELU (spec §3).
         kernel_initializer: Defaults to TruncatedNormal(stddev=0.02).
         **kwargs: passed to `keras.layers.Layer` (name, dtype, ...).
 
@@ -84,7 +82,7 @@ class ElectraGenerator(keras.layers.Layer):
         intermediate_dim,
         dropout=0.1,
         layer_norm_epsilon=1e-12,
-        activation=gelu_approximate,
+        activation="gelu",
         kernel_initializer=None,
         **kwargs,
     ):
@@ -223,7 +221,7 @@ def build_generator(config, discriminator, dtype=None):
 
     Args:
         config: `ElectraConfig`. Uses num_layers, generator_hidden,
-            generator_heads, generator_intermediate and dropout.
+            generator_heads, generator_intermediate, hidden_act and dropout.
         discriminator: the `keras_hub.models.ElectraBackbone` whose
             `token_embedding`, `position_embedding`, `segment_embedding` and
             `embeddings_layer_norm` layers the generator reuses.
@@ -249,6 +247,7 @@ def build_generator(config, discriminator, dtype=None):
         num_layers=config.num_layers,
         num_heads=config.generator_heads,
         intermediate_dim=config.generator_intermediate,
+        activation=hidden_activation(config.hidden_act),
         dropout=config.dropout,
         dtype=dtype,
         name="generator",

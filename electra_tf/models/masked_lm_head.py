@@ -10,9 +10,6 @@ Gumbel sampler (spec §8), and bfloat16 logits would round them to 8 bits.
 import keras
 from keras import ops
 
-# keras-hub's registered tanh-approximated GELU, the one ElectraBackbone uses.
-from keras_hub.src.utils.keras_utils import gelu_approximate
-
 from electra_tf.models.discriminator import INITIALIZER_STDDEV
 
 
@@ -31,8 +28,8 @@ class TiedMaskedLMHead(keras.layers.Layer):
         token_embedding: `keras.layers.ReversibleEmbedding` (or any layer with
             an `embeddings` [V, E] variable), e.g. the discriminator backbone's
             `token_embedding`.
-        activation: activation of the dense layer. Defaults to the
-            tanh-approximated GELU of `ElectraBackbone`.
+        activation: activation of the dense layer. Defaults to the exact
+            GELU (spec §3); pass `hidden_activation(config.hidden_act)`.
         layer_norm_epsilon: float. Defaults to 1e-12 as in BERT/ELECTRA.
         kernel_initializer: initializer of the dense kernel. Defaults to
             TruncatedNormal(stddev=0.02).
@@ -62,7 +59,7 @@ class TiedMaskedLMHead(keras.layers.Layer):
     def __init__(
         self,
         token_embedding,
-        activation=gelu_approximate,
+        activation="gelu",
         layer_norm_epsilon=1e-12,
         kernel_initializer=None,
         logits_dtype="float32",

@@ -3,10 +3,14 @@
 Sizes are chosen to exercise every layout path: embedding_size (24) differs
 from both hidden sizes, so both towers have a projection; the generator
 (hidden 32, 1 head, FFN 64) is half the discriminator (hidden 64, 2 heads,
-FFN 128), so generator_hidden_size is 0.5. Every parameter is perturbed
-after initialisation, so biases and LayerNorm weights are not the zeros and
-ones that would hide a wrong layout.
+FFN 128), so generator_hidden_size is 0.5, and its FFN is 2 x hidden, not
+Google's derived 4 x, so generator_intermediate_size must come from the
+checkpoint. The activation is transformers' default `hidden_act="gelu"`
+(exact). Every parameter is perturbed after initialisation, so biases and
+LayerNorm weights are not the zeros and ones that would hide a wrong layout.
 """
+
+import re
 
 import numpy as np
 import pytest
@@ -21,14 +25,15 @@ from electra_tf.config import ElectraConfig
 
 VOCAB_SIZE = 100
 SIZES = dict(vocab_size=VOCAB_SIZE, embedding_size=24, num_hidden_layers=2,
-             max_position_embeddings=128, type_vocab_size=2, hidden_act="gelu_new")
+             max_position_embeddings=128, type_vocab_size=2, hidden_act="gelu")
 DISCRIMINATOR_SIZES = dict(hidden_size=64, num_attention_heads=2, intermediate_size=128)
 GENERATOR_SIZES = dict(hidden_size=32, num_attention_heads=1, intermediate_size=64)
 BATCH, LENGTH = 2, 16
 # The same sizes as an electra-tf config.
 OUR_CONFIG = ElectraConfig(vocab_size=VOCAB_SIZE, embedding_size=24, hidden_size=64, num_layers=2,
                            num_heads=2, intermediate_size=128, generator_hidden_size=0.5,
-                           max_position_embeddings=128, max_seq_length=64)
+                           generator_intermediate_size=64, max_position_embeddings=128,
+                           max_seq_length=64)
 # Float32 agreement required between implementations of the same function.
 TOLERANCE = 1e-5
 
@@ -52,14 +57,23 @@ def write_vocab(path):
 
 
 def perturb(module, seed):
-    """Adds noise to every parameter (in place) so no weight keeps its trivial init."""
+    """Adds noise to every parameter (in place) so no weight keeps its trivial init.
+
+    The dense layers that feed a GELU get more, so their inputs reach |x| ~ 2
+    where the exact and tanh forms differ most (~5e-4): at init scale the two
+    agree to ~1e-6 and a wrong activation would go unnoticed.
+    """
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for parameter in module.parameters():
-            parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.05)
+        for name, parameter in module.named_parameters():
+            scale = 0.25 if _FEEDS_GELU.search(name) else 0.05
+            parameter.add_(torch.randn(parameter.shape, generator=generator) * scale)
 
 
-def build_hf_pair(hidden_act="gelu_new", seed=0):
+_FEEDS_GELU = re.compile(r"(intermediate|predictions)\.dense\.weight$")
+
+
+def build_hf_pair(hidden_act="gelu", seed=0):
     """Random HF discriminator and generator sharing (equal) embeddings."""
     torch.manual_seed(seed)
     sizes = dict(SIZES, hidden_act=hidden_act)
@@ -105,8 +119,8 @@ def hf_generator_logits(gen, batch, head_activation=None):
     """MLM logits at all positions; `head_activation` swaps HF's hard-coded exact-GELU head.
 
     Hugging Face's ElectraGeneratorPredictions applies exact GELU whatever the
-    config says, while the reference (and ours) uses the tanh form: with
-    head_activation="gelu_new" the same function is compared.
+    config says, while the reference (and ours) uses `hidden_act`: for a
+    "gelu_new" model, head_activation="gelu_new" compares the same function.
     """
     original = gen.generator_predictions.activation
     if head_activation:
@@ -119,6 +133,15 @@ def hf_generator_logits(gen, batch, head_activation=None):
                        ).logits.numpy()
     finally:
         gen.generator_predictions.activation = original
+
+
+def hf_sequence_output(model, batch):
+    """Last hidden states of a Hugging Face tower (no head)."""
+    with torch.no_grad():
+        return model.electra(input_ids=torch.tensor(batch["token_ids"], dtype=torch.long),
+                             attention_mask=torch.tensor(batch["padding_mask"], dtype=torch.long),
+                             token_type_ids=torch.tensor(batch["segment_ids"], dtype=torch.long)
+                             ).last_hidden_state.numpy()
 
 
 def our_discriminator_logits(model, batch):

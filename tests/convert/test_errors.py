@@ -100,7 +100,7 @@ def test_field_hints():
                                                      generator_hidden_size=1.0)) == (
         "generator hidden size 64 vs 256: is generator_hidden_size 0.25 or 1?")
     assert field_hint("Ig", 32, 64, CONFIG) == (
-        "generator FFN width 32 vs 64: is generator_hidden_size 0.25 or 0.5 (it also scales "
-        "intermediate_size 128)?")
+        "generator FFN width 32 vs 64: is generator_intermediate_size 32 (null derives 4 x "
+        "the generator's hidden size 32)?")
     assert field_hint("V", 30522, 100, CONFIG) == (
         "vocabulary size 30522 vs 100: is vocab_size 30522 or 100?")

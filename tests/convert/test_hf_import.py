@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import torch
+from transformers import ElectraConfig as HFElectraConfig
+from transformers import ElectraForMaskedLM
+from transformers import ElectraForPreTraining
 
 from electra_tf.convert import import_hf
 from electra_tf.convert import write_model_dir
-from electra_tf.convert.hf_config import EXACT_GELU_NOTE
 from electra_tf.convert.imported_model import is_model_only_checkpoint
 from electra_tf.errors import UsageError
 from electra_tf.models.pretrainer import ElectraPretrainer
@@ -20,6 +22,7 @@ from tests.convert.conftest import TOLERANCE
 from tests.convert.conftest import build_hf_pair
 from tests.convert.conftest import hf_discriminator_logits
 from tests.convert.conftest import hf_generator_logits
+from tests.convert.conftest import hf_sequence_output
 from tests.convert.conftest import inputs
 from tests.convert.conftest import max_diff
 from tests.convert.conftest import our_discriminator_logits
@@ -40,23 +43,69 @@ def test_pair_import_matches_transformers(hf_pair, imported):
             config.generator_intermediate) == (32, 1, 64)
     assert (config.embedding_size, config.vocab_size, config.num_layers) == (24, 100, 2)
     assert config.generator_hidden_size == 0.5
+    assert config.hidden_act == "gelu"  # transformers' default: exact erf GELU
     assert imported.imported == ["embeddings", "discriminator", "discriminator_head",
                                  "generator", "generator_head"]
     assert imported.fresh == ["pooled_dense"]
 
+    # The stock models, heads included: with exact GELU everywhere nothing differs.
     disc_diff = max_diff(our_discriminator_logits(imported.model, batch),
                          hf_discriminator_logits(hf_pair["disc"], batch))
-    ours_gen = our_generator_logits(imported.model, batch)
-    gen_diff = max_diff(ours_gen, hf_generator_logits(hf_pair["gen"], batch, "gelu_new"))
-    stock_gen_diff = max_diff(ours_gen, hf_generator_logits(hf_pair["gen"], batch))
-    print(f"\n[hf import] discriminator logits max|diff| {disc_diff:.3g}; generator MLM "
-          f"logits {gen_diff:.3g} (HF head with tanh GELU), {stock_gen_diff:.3g} (stock HF "
-          "head, exact GELU)")
+    gen_diff = max_diff(our_generator_logits(imported.model, batch),
+                        hf_generator_logits(hf_pair["gen"], batch))
+    print(f"\n[hf import] hidden_act 'gelu': discriminator logits max|diff| {disc_diff:.3g}; "
+          f"generator MLM logits {gen_diff:.3g}")
     assert disc_diff <= TOLERANCE
     assert gen_diff <= TOLERANCE
-    # HF's generator head hard-codes exact GELU: a real but small difference, as documented.
-    assert TOLERANCE < stock_gen_diff < 5e-3
-    assert any("ElectraGeneratorPredictions" in note for note in imported.notes)
+    assert not any("ElectraGeneratorPredictions" in note for note in imported.notes)
+
+
+def test_tanh_gelu_pair_keeps_its_activation(hf_pair, tmp_path):
+    disc, gen = build_hf_pair(hidden_act="gelu_new")
+    disc.load_state_dict(hf_pair["disc"].state_dict())
+    gen.load_state_dict(hf_pair["gen"].state_dict())
+    result = import_hf(save_hf(disc, tmp_path / "d"), save_hf(gen, tmp_path / "g"))
+    assert result.config.hidden_act == "gelu_approximate"
+    assert any("ElectraGeneratorPredictions" in note for note in result.notes)
+    batch = inputs()
+    disc_diff = max_diff(np.asarray(result.model.discriminator(batch)["sequence_output"]),
+                         hf_sequence_output(disc, batch))
+    gen_diff = max_diff(np.asarray(result.model.generator(batch)), hf_sequence_output(gen, batch))
+    assert disc_diff <= TOLERANCE and gen_diff <= TOLERANCE
+    # The same weights under exact GELU: the activation really is what differs.
+    exact = max_diff(np.asarray(result.model.discriminator(batch)["sequence_output"]),
+                     hf_sequence_output(hf_pair["disc"], batch))
+    assert exact > 10 * TOLERANCE
+
+
+def test_generator_sized_the_google_way_imports(tmp_path):
+    """Discriminator hidden 192 / FFN 384 (not 4 x hidden), generator hidden 64 / FFN 256."""
+    torch.manual_seed(11)
+    common = dict(vocab_size=100, embedding_size=32, num_hidden_layers=1,
+                  max_position_embeddings=64, hidden_act="gelu")
+    disc = ElectraForPreTraining(HFElectraConfig(
+        hidden_size=192, num_attention_heads=3, intermediate_size=384, **common)).eval()
+    gen = ElectraForMaskedLM(HFElectraConfig(
+        hidden_size=64, num_attention_heads=1, intermediate_size=256, **common)).eval()
+    with torch.no_grad():
+        gen.electra.embeddings.load_state_dict(disc.electra.embeddings.state_dict())
+    result = import_hf(save_hf(disc, tmp_path / "d"), save_hf(gen, tmp_path / "g"))
+    config = result.config
+    assert (config.generator_hidden, config.generator_intermediate,
+            config.generator_heads) == (64, 256, 1)
+    # Google's derivation gives these: the config states no generator sizes of its own.
+    assert config.generator_intermediate_size is None and config.generator_num_heads is None
+    batch = {k: v[:, :12] for k, v in inputs().items()}
+    positions = np.tile(np.arange(12, dtype=np.int32), (2, 1))
+    ours = np.asarray(result.model.generator_head(result.model.generator(batch), positions))
+    with torch.no_grad():
+        theirs = gen(input_ids=torch.tensor(batch["token_ids"], dtype=torch.long),
+                     attention_mask=torch.tensor(batch["padding_mask"], dtype=torch.long),
+                     token_type_ids=torch.tensor(batch["segment_ids"], dtype=torch.long)
+                     ).logits.numpy()
+    assert max_diff(ours, theirs) <= TOLERANCE
+    assert max_diff(our_discriminator_logits(result.model, batch),
+                    hf_discriminator_logits(disc, batch)) <= TOLERANCE
 
 
 def test_model_dir_round_trip(imported, tmp_path):
@@ -114,20 +163,7 @@ def test_generator_alone(hf_pair):
     assert result.imported == ["embeddings", "generator", "generator_head"]
     batch = inputs()
     assert max_diff(our_generator_logits(result.model, batch),
-                    hf_generator_logits(hf_pair["gen"], batch, "gelu_new")) <= TOLERANCE
-
-
-def test_exact_gelu_config_is_noted_and_measured(hf_pair, tmp_path):
-    disc, _ = build_hf_pair(hidden_act="gelu")
-    disc.load_state_dict(hf_pair["disc"].state_dict())
-    result = import_hf(discriminator_dir=save_hf(disc, tmp_path / "exact"))
-    assert any(EXACT_GELU_NOTE.split("{source}")[1][:40] in note for note in result.notes)
-    batch = inputs()
-    diff = max_diff(our_discriminator_logits(result.model, batch),
-                    hf_discriminator_logits(disc, batch))
-    print(f"\n[hf import] hidden_act 'gelu' (exact) vs ours (tanh): discriminator logits "
-          f"max|diff| {diff:.3g}")
-    assert TOLERANCE < diff < 1e-2
+                    hf_generator_logits(hf_pair["gen"], batch)) <= TOLERANCE
 
 
 def test_differing_shared_embeddings(hf_pair, tmp_path):

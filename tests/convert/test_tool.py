@@ -30,7 +30,7 @@ def test_import_google_then_export_hf(reference_checkpoint, tmp_path):  # noqa: 
     assert result.returncode == 0, result.stderr
     with open(os.path.join(out, "generator", "config.json"), encoding="utf-8") as f:
         generator_config = json.load(f)
-    assert generator_config["hidden_act"] == "gelu_new"
+    assert generator_config["hidden_act"] == "gelu"  # the reference's exact GELU, kept
     assert (generator_config["hidden_size"], generator_config["num_attention_heads"]) == (32, 1)
     # The TF1 kernels come out transposed, PyTorch-style.
     reader = tf.train.load_checkpoint(reference_checkpoint["prefix"])
@@ -46,12 +46,13 @@ def test_import_hf(hf_pair, tmp_path):
                       f"--discriminator_dir={hf_pair['disc_dir']}",
                       f"--generator_dir={hf_pair['gen_dir']}", f"--model_dir={model_dir}")
     assert result.returncode == 0, result.stderr
-    assert "ElectraGeneratorPredictions always applies exact GELU" in result.stdout
     with open(os.path.join(model_dir, "conversion.json"), encoding="utf-8") as f:
         record = json.load(f)
     assert record["source"]["format"] == "huggingface" and record["fresh"] == ["pooled_dense"]
     with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
-        assert json.load(f)["generator_hidden_size"] == 0.5
+        config = json.load(f)
+    assert config["generator_hidden_size"] == 0.5 and config["hidden_act"] == "gelu"
+    assert config["generator_intermediate_size"] == 64  # from the checkpoint, not 4 x 32
 
 
 def test_clear_errors(tmp_path):
