@@ -38,7 +38,10 @@ flags.DEFINE_enum("format", None, ["csv", "tsv", "jsonl"], "File format (default
 flags.DEFINE_integer("epochs", 3, "Training epochs.")
 flags.DEFINE_float("learning_rate", 3e-4, "Peak learning rate (reference: 3e-4 small, 1e-4 "
                    "base, 5e-5 large).")
-flags.DEFINE_float("layer_decay", 0.8, "Layer-wise learning-rate decay (0.8; 0.9 for large).")
+flags.DEFINE_float("layer_decay", None, "Layer-wise learning-rate decay: the head trains at "
+                   "the full rate, the top layer at decay, each layer below one more factor, "
+                   "the embeddings at decay^(layers+1). Default: 0.8, or 0.9 for large models "
+                   "(hidden size 1024), as the reference.")
 flags.DEFINE_integer("batch_size", 32, "Batch size.")
 flags.DEFINE_integer("max_seq_length", None, "Tokens per example (default: the pretraining "
                      "length).")

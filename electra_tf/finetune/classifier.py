@@ -11,13 +11,22 @@ def _init():
 class ElectraClassifier(keras.Model):
     """Discriminator encoder + the reference's classification head.
 
-    The head reads the [CLS] hidden state: Dense(hidden, GELU) -> dropout ->
-    Dense(num_outputs), as the reference ELECTRA fine-tunes (not the pooler).
+    The head is Google's (classification_tasks.py, spec §4): dropout on the
+    final [CLS] hidden state, then one dense layer to the outputs. There is no
+    pooler and no extra hidden layer.
 
     Args:
         backbone: `keras_hub.models.ElectraBackbone`.
         num_outputs: int. Number of labels, or 1 for regression.
-        dropout: float.
+        dropout: float. Dropout rate on the [CLS] vector (reference: 0.1).
+        **kwargs: passed to `keras.Model` (name, ...).
+
+    Call args:
+        inputs: dict of int32 [B, T] "token_ids", "segment_ids", "padding_mask".
+        training: bool. Dropout on.
+
+    Returns:
+        float32 [B, num_outputs] logits (or regression values).
 
     Example:
     ```python
@@ -31,19 +40,13 @@ class ElectraClassifier(keras.Model):
         self.backbone = backbone
         self.num_outputs = int(num_outputs)
         self.dropout_rate = float(dropout)
-        hidden = backbone.hidden_dim
-        self.head_dense = keras.layers.Dense(hidden, activation="gelu", kernel_initializer=_init(),
-                                             name="classifier_dense")
         self.head_dropout = keras.layers.Dropout(dropout)
         self.head_output = keras.layers.Dense(num_outputs, kernel_initializer=_init(),
                                               dtype="float32", name="classifier_output")
 
     def call(self, inputs, training=False):
         hidden = self.backbone(inputs, training=training)["sequence_output"][:, 0, :]
-        hidden = self.head_dropout(hidden, training=training)
-        hidden = self.head_dense(hidden)
-        hidden = self.head_dropout(hidden, training=training)
-        return self.head_output(hidden)
+        return self.head_output(self.head_dropout(hidden, training=training))
 
     def get_config(self):
         return {**super().get_config(), "backbone": keras.saving.serialize_keras_object(

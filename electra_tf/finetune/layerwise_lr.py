@@ -1,10 +1,12 @@
-"""Layer-wise learning-rate decay for fine-tuning (spec §4), done without the
-reference's off-by-one.
+"""Layer-wise learning-rate decay for fine-tuning (spec §4), the authors' way.
 
-With L Transformer layers and decay d, the task head, the pooler and the top
-layer (index L-1) train at the full rate; layer i trains at d^(L-1-i); the
-embeddings (and their projection) at d^L. The reference (its issue #51) gives
-the top layer d^2 and the embeddings d^(L+1): every layer one step too low.
+With L Transformer layers and decay d, the task head counts as a layer
+(google-research/electra issue #51, the authors' answer): the head trains at
+the full rate, the top encoder layer (index L-1) at d, layer i at d^(L-i),
+and the embeddings (and their projection) at d^(L+1). The released code gives
+the top layer d^2 and the embeddings d^(L+2), a leftover of the pooler it
+removed. The decay defaults to 0.8, and 0.9 for large models, as the
+reference's configure_finetuning.py sets it.
 """
 
 import keras
@@ -15,26 +17,49 @@ _EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding
                      "embeddings_layer_norm", "embeddings_projection")
 
 
+# The reference's model_size "large" (24 layers, hidden 1024) fine-tunes with 0.9.
+LARGE_HIDDEN_SIZE = 1024
+DEFAULT_LAYER_DECAY = 0.8
+LARGE_LAYER_DECAY = 0.9
+
+
+def default_layer_decay(backbone):
+    """The reference's decay for this model size: 0.9 for large, else 0.8.
+
+    Args:
+        backbone: `keras_hub.models.ElectraBackbone`.
+
+    Returns:
+        float.
+    """
+    large = backbone.hidden_dim >= LARGE_HIDDEN_SIZE
+    return LARGE_LAYER_DECAY if large else DEFAULT_LAYER_DECAY
+
+
 def layer_multipliers(backbone, variables, decay):
     """{id(variable): learning-rate multiplier} for `variables`.
 
-    Variables of `backbone`'s embeddings and Transformer layers get decayed
-    multipliers; everything else (task heads, the pooler) gets 1.0.
+    Transformer layer i (of L) gets decay^(L-i), so the top one gets decay;
+    the embeddings and their projection decay^(L+1); everything else (task
+    heads, the backbone's unused pooler) 1.0.
 
     Args:
         backbone: `keras_hub.models.ElectraBackbone`.
         variables: the trainable variables being optimized.
         decay: float in (0, 1]. 0.8 for small/base, 0.9 for large (reference).
+
+    Returns:
+        dict {id(variable): float} with an entry for each of `variables`.
     """
     num_layers = len(backbone.transformer_layers)
     multipliers = {}
     for index, layer in enumerate(backbone.transformer_layers):
         for variable in layer.trainable_variables:
-            multipliers[id(variable)] = decay ** (num_layers - 1 - index)
+            multipliers[id(variable)] = decay ** (num_layers - index)
     for name in _EMBEDDING_LAYERS:
         layer = getattr(backbone, name, None)
         for variable in (layer.trainable_variables if layer is not None else []):
-            multipliers[id(variable)] = decay ** num_layers
+            multipliers[id(variable)] = decay ** (num_layers + 1)
     return {id(v): multipliers.get(id(v), 1.0) for v in variables}
 
 
@@ -79,14 +104,28 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
 
 
 def create_finetune_optimizer(model, backbone, learning_rate, total_steps, warmup_fraction=0.1,
-                              layer_decay=0.8, weight_decay=0.01):
+                              layer_decay=None, weight_decay=0.01):
     """AdamW, 10% linear warmup then linear decay, layer-wise rates, clip 1.0.
+
+    Args:
+        model: the fine-tuning model (built: its variables must exist).
+        backbone: its `keras_hub.models.ElectraBackbone`.
+        learning_rate: float. Peak rate (the head's).
+        total_steps: int. Optimizer steps of the whole run.
+        warmup_fraction: float. Share of `total_steps` warming up linearly.
+        layer_decay: float or None. None takes `default_layer_decay(backbone)`.
+        weight_decay: float. Decoupled decay, not on LayerNorm and biases.
+
+    Returns:
+        `LayerwiseAdamW`.
 
     Example:
     ```python
     optimizer = create_finetune_optimizer(model, backbone, 3e-4, total_steps=1000)
     ```
     """
+    if layer_decay is None:
+        layer_decay = default_layer_decay(backbone)
     variables = model.trainable_variables
     optimizer = LayerwiseAdamW(
         multipliers=layer_multipliers(backbone, variables, layer_decay),

@@ -27,7 +27,7 @@ from electra_tf.finetune.serving import ClassifierServing
 
 @dataclasses.dataclass
 class FinetuneOptions:
-    """Fine-tuning settings (reference defaults for ELECTRA-Small: lr 3e-4, decay 0.8).
+    """Fine-tuning settings (reference defaults for ELECTRA-Small: lr 3e-4).
 
     Args:
         init: str. Pretraining model_dir or keras-hub preset folder.
@@ -36,7 +36,10 @@ class FinetuneOptions:
         task: str. "classification" or "regression".
         text_column, text_pair_column, label_column: column names or indices.
         format: str or None. csv|tsv|jsonl (None: from the extension).
-        epochs: int. learning_rate: float. layer_decay: float. batch_size: int.
+        epochs: int. learning_rate: float. batch_size: int.
+        layer_decay: float or None. Layer-wise learning-rate decay; None
+            takes the reference's by model size: 0.9 for large (hidden
+            1024), else 0.8.
         max_seq_length: int or None (None: the pretraining length).
         dropout: float. weight_decay: float. warmup_fraction: float. seed: int.
         export: bool. Write a SavedModel (raw text in) to output_dir/export/<version>.
@@ -54,7 +57,7 @@ class FinetuneOptions:
     format: Optional[str] = None
     epochs: int = 3
     learning_rate: float = 3e-4
-    layer_decay: float = 0.8
+    layer_decay: Optional[float] = None
     batch_size: int = 32
     max_seq_length: Optional[int] = None
     dropout: float = 0.1

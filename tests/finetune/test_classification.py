@@ -13,7 +13,10 @@ import pytest
 import tensorflow as tf
 
 from electra_tf.finetune import metrics
+from electra_tf.finetune.classifier import ElectraClassifier
 from electra_tf.finetune.layerwise_lr import LayerwiseAdamW
+from electra_tf.finetune.layerwise_lr import create_finetune_optimizer
+from electra_tf.finetune.layerwise_lr import default_layer_decay
 from electra_tf.finetune.layerwise_lr import layer_multipliers
 from electra_tf.finetune.run_classification import FinetuneOptions
 from electra_tf.finetune.run_classification import finetune_classification
@@ -28,21 +31,61 @@ def _backbone(num_layers=3):
                                             intermediate_dim=32, max_sequence_length=16)
 
 
-def test_layerwise_multipliers_are_not_off_by_one():
-    backbone = _backbone(num_layers=3)
+@pytest.mark.parametrize("num_layers", [4, 12])
+def test_layerwise_multipliers_count_the_head_as_a_layer(num_layers):
+    """The authors' rule (their issue #51): head 1, top layer d, embeddings d^(L+1)."""
+    backbone = _backbone(num_layers=num_layers)
     head = keras.layers.Dense(2)
     head.build((None, 16))
     variables = backbone.trainable_variables + head.trainable_variables
-    multipliers = layer_multipliers(backbone, variables, decay=0.5)
-    by_layer = lambda layer: {multipliers[id(v)] for v in layer.trainable_variables}
+    decay = 0.8
+    multipliers = layer_multipliers(backbone, variables, decay=decay)
+    by_layer = lambda layer: {round(multipliers[id(v)], 12) for v in layer.trainable_variables}
     assert by_layer(head) == {1.0}
-    assert by_layer(backbone.pooled_dense) == {1.0}
-    assert by_layer(backbone.transformer_layers[2]) == {1.0}   # top layer: full rate
-    assert by_layer(backbone.transformer_layers[1]) == {0.5}
-    assert by_layer(backbone.transformer_layers[0]) == {0.25}
+    assert by_layer(backbone.pooled_dense) == {1.0}  # unused by the heads; not an encoder layer
+    expected = [decay ** (num_layers - i) for i in range(num_layers)]
+    assert expected[-1] == decay  # the top layer is one step below the head
+    for i, layer in enumerate(backbone.transformer_layers):
+        assert by_layer(layer) == {round(expected[i], 12)}, i
     for name in ("token_embedding", "position_embedding", "segment_embedding",
                  "embeddings_layer_norm", "embeddings_projection"):
-        assert by_layer(getattr(backbone, name)) == {0.125}, name  # below the bottom layer
+        assert by_layer(getattr(backbone, name)) == {round(decay ** (num_layers + 1), 12)}, name
+
+
+def test_layer_decay_defaults_by_model_size():
+    """Unset, the decay is the reference's: 0.9 for large (hidden 1024), else 0.8."""
+    small = _backbone(num_layers=2)
+    large = keras_hub.models.ElectraBackbone(vocab_size=10, num_layers=1, num_heads=16,
+                                             hidden_dim=1024, embedding_dim=8,
+                                             intermediate_dim=8, max_sequence_length=8)
+    assert FinetuneOptions(init="", train_file="", dev_file="", output_dir="").layer_decay is None
+    for backbone, decay in ((small, 0.8), (large, 0.9)):
+        assert default_layer_decay(backbone) == decay
+        model = ElectraClassifier(backbone, 2)
+        ones = np.ones((1, 4), np.int32)
+        model({"token_ids": ones, "segment_ids": 0 * ones, "padding_mask": ones})
+        optimizer = create_finetune_optimizer(model, backbone, 1e-4, total_steps=10)
+        optimizer.build(model.trainable_variables)
+        top = backbone.transformer_layers[-1].trainable_variables[0]
+        assert optimizer._multiplier(top) == pytest.approx(decay)
+
+
+def test_classifier_head_is_dropout_then_one_dense_on_cls():
+    """Google's classification_tasks.py: dropout on [CLS], one dense layer, nothing else."""
+    backbone = _backbone(num_layers=1)
+    model = ElectraClassifier(backbone, 3, dropout=0.1)
+    ids = np.random.default_rng(0).integers(1, 50, (2, 6)).astype(np.int32)
+    inputs = {"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": np.ones_like(ids)}
+    logits = np.asarray(model(inputs))
+    backbone_ids = {id(v) for v in backbone.weights}
+    head = [v for v in model.weights if id(v) not in backbone_ids]
+    assert sorted(tuple(v.shape) for v in head) == [(3,), (16, 3)]  # one kernel, one bias
+    cls = np.asarray(backbone(inputs)["sequence_output"])[:, 0, :]
+    kernel, bias = model.head_output.kernel, model.head_output.bias
+    np.testing.assert_allclose(logits, cls @ np.asarray(kernel) + np.asarray(bias), atol=1e-5)
+    # Training applies dropout to the [CLS] vector itself.
+    keras.utils.set_random_seed(1)
+    assert not np.allclose(np.asarray(model(inputs, training=True)), logits)
 
 
 def test_layerwise_optimizer_scales_each_variables_step():
