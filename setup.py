@@ -50,6 +50,8 @@ setup(
             "torch==2.13.0",
             "transformers==5.23.0",
             "safetensors==0.8.0",
+            # The reference implementation the entity-F1 metric is checked against.
+            "seqeval==1.2.2",
             # torch needs >= 77; 81+ drops pkg_resources, which some tools still import.
             "setuptools>=77,<81",
         ],
