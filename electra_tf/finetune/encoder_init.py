@@ -14,8 +14,9 @@ def load_encoder(init, checkpoint=None):
 
     Accepts a pretraining `model_dir` (config.json + vocab.txt + ckpt-N, e.g.
     written by tools/pretrain.py or tools/convert_checkpoint.py) or a keras-hub
-    preset directory (tools/export.py's `keras_hub_preset/`). The generator is
-    dropped: fine-tuning uses the discriminator only.
+    preset directory (tools/export.py's `keras_hub_preset/`; the activation
+    electra-tf recorded there is restored). The generator is dropped:
+    fine-tuning uses the discriminator only.
 
     Args:
         init: str. The directory.
@@ -44,7 +45,15 @@ def load_encoder(init, checkpoint=None):
 
 
 def _from_preset(preset):
+    from electra_tf.export.preset import read_preset_activation
+    from electra_tf.models.discriminator import hidden_activation
+    from electra_tf.models.discriminator import set_feedforward_activation
+
     backbone = keras_hub.models.ElectraBackbone.from_preset(preset)
+    # keras-hub's config cannot state exact GELU; electra-tf's export records it.
+    hidden_act = read_preset_activation(preset)
+    if hidden_act:
+        set_feedforward_activation(backbone, hidden_activation(hidden_act))
     with open(os.path.join(preset, "tokenizer.json"), encoding="utf-8") as f:
         lowercase = json.load(f)["config"].get("lowercase", True)
     vocab = os.path.join(preset, "assets", "tokenizer", "vocabulary.txt")
