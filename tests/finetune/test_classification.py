@@ -2,9 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import keras_hub
@@ -20,6 +17,9 @@ from electra_tf.finetune.layerwise_lr import default_layer_decay
 from electra_tf.finetune.layerwise_lr import layer_multipliers
 from electra_tf.finetune.run_classification import FinetuneOptions
 from electra_tf.finetune.run_classification import finetune_classification
+from tests.export import fuzz
+from tests.export.serving_session import assert_serves
+from tests.export.serving_session import serve_in_session
 from tests.conftest import real_review_documents
 from tests.conftest import run_tool
 from tests.conftest import assert_clean_error
@@ -156,27 +156,14 @@ def test_classifier_learns_a_separable_real_text_task(finetuned):
         "about_film", "other"]
 
 
-def test_exported_classifier_in_a_fresh_process_matches_keras(finetuned, tmp_path):
+def test_exported_classifier_in_the_serving_loader_matches_keras(finetuned, tmp_path):
     results, options, dev = finetuned
     texts = [text for text, _ in dev[:8]] + ["", "😀 中文", "x " * 20000]
-    script = tmp_path / "classify.py"
-    script.write_text(textwrap.dedent(f"""
-        import json, sys
-        import tensorflow as tf
-        import tensorflow_text
-        model = tf.saved_model.load({results['export']!r})
-        texts = json.load(open({str(tmp_path / 'texts.json')!r}))
-        out = model.signatures["serving_default"](text=tf.constant(texts))
-        json.dump({{"labels": [l.decode() for l in out["label"].numpy()],
-                   "probabilities": out["probabilities"].numpy().tolist()}},
-                  open({str(tmp_path / 'out.json')!r}, "w"))
-        assert "electra_tf" not in sys.modules
-    """))
-    json.dump(texts, open(tmp_path / "texts.json", "w"))
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    served = json.load(open(tmp_path / "out.json"))
+    outputs, = assert_serves(results["export"], [
+        ("serving_default", {"text": np.array(texts, dtype=object)})], tmp_path,
+        model_name="electra_classifier")
+    served = {"labels": [label.decode() for label in outputs["label"]],
+              "probabilities": outputs["probabilities"]}
 
     from electra_tf.export.text_inputs import TextPacker
     from electra_tf.finetune.classifier import ElectraClassifier
@@ -192,6 +179,13 @@ def test_exported_classifier_in_a_fresh_process_matches_keras(finetuned, tmp_pat
                                     "padding_mask": mask}), axis=-1).numpy()
     np.testing.assert_allclose(np.array(served["probabilities"]), expected, atol=1e-5)
     assert served["labels"] == [["about_film", "other"][i] for i in expected.argmax(-1)]
+
+
+def test_exported_classifier_survives_fuzzed_requests(finetuned, tmp_path):
+    results, _, _ = finetuned
+    requests = fuzz.text_requests("serving_default", ["text"], np.random.default_rng(3), 10)
+    fuzz.check_fuzz_results(requests, serve_in_session(
+        results["export"], [r[:2] for r in requests], tmp_path))
 
 
 def test_predict_tool_runs_the_export(finetuned):

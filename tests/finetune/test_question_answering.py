@@ -5,9 +5,6 @@ exported SavedModel answering in a fresh process."""
 import json
 import os
 import random
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -24,6 +21,9 @@ from electra_tf.finetune.squad import build_features
 from electra_tf.finetune.squad import decode_predictions
 from electra_tf.finetune.squad import read_squad
 from electra_tf.text.tokenizer import ElectraTokenizer
+from tests.export import fuzz
+from tests.export.serving_session import assert_serves
+from tests.export.serving_session import serve_in_session
 from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
 
 
@@ -278,7 +278,8 @@ def test_question_answering_learns_a_constructed_squad_task(finetuned):
     assert any(line.startswith("epoch 6: dev exact_match") for line in logged)
 
 
-def test_exported_model_in_a_fresh_process_answers_with_character_offsets(finetuned, tmp_path):
+def test_exported_model_in_the_serving_loader_answers_with_character_offsets(
+        finetuned, tmp_path):
     results, options, _ = finetuned
     dev = read_squad(options.dev_file, is_training=False)[:12]
     # Non-ASCII before the answer: character offsets differ from byte offsets.
@@ -287,26 +288,12 @@ def test_exported_model_in_a_fresh_process_answers_with_character_offsets(finetu
                       for e in dev[:6]]
     requests = {"question": [e.question for e in examples] + ["What?", "What is it?"],
                 "context": [e.context for e in examples] + ["", "word " * 3000]}
-    script = tmp_path / "answer.py"
-    script.write_text(textwrap.dedent(f"""
-        import json, sys
-        import tensorflow as tf
-        import tensorflow_text
-        model = tf.saved_model.load({results['export']!r})
-        requests = json.load(open({str(tmp_path / 'requests.json')!r}))
-        out = model.signatures["serving_default"](question=tf.constant(requests["question"]),
-                                                  context=tf.constant(requests["context"]))
-        json.dump({{"answer": [a.decode() for a in out["answer"].numpy()],
-                   "start": out["start"].numpy().tolist(), "end": out["end"].numpy().tolist(),
-                   "score": out["score"].numpy().tolist()}},
-                  open({str(tmp_path / 'out.json')!r}, "w"))
-        assert "electra_tf" not in sys.modules and "keras_hub" not in sys.modules
-    """))
-    json.dump(requests, open(tmp_path / "requests.json", "w"))
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    served = json.load(open(tmp_path / "out.json"))
+    outputs, = assert_serves(results["export"], [("serving_default", {
+        name: np.array(values, dtype=object) for name, values in requests.items()})], tmp_path,
+        model_name="electra_question_answering")
+    served = {"answer": [a.decode() for a in outputs["answer"]],
+              "start": outputs["start"].tolist(), "end": outputs["end"].tolist(),
+              "score": outputs["score"].tolist()}
 
     from electra_tf.finetune.encoder_init import load_encoder
 
@@ -340,6 +327,17 @@ def test_exported_model_in_a_fresh_process_answers_with_character_offsets(finetu
     assert long_end < 64 * len("word ")
     assert os.path.isfile(os.path.join(results["export"], "assets.extra",
                                        "tf_serving_warmup_requests"))
+
+
+def test_exported_question_answerer_survives_fuzzed_requests(finetuned, tmp_path):
+    results, _, _ = finetuned
+    requests = fuzz.text_requests("serving_default", ["question", "context"],
+                                  np.random.default_rng(4), 12)
+    run = serve_in_session(results["export"], [r[:2] for r in requests], tmp_path)
+    fuzz.check_fuzz_results(requests, run)
+    mismatched = [result for (_, _, bad), result in zip(requests, run.results) if bad]
+    assert mismatched and all("question and context must have the same batch size"
+                              in result["message"] for result in mismatched)
 
 
 def test_squad_v2_end_to_end_predicts_no_answer_above_the_threshold(tmp_path, pretrained):

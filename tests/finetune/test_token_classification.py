@@ -4,9 +4,6 @@ and the raw-text SavedModel with character offsets."""
 import json
 import os
 import random
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -32,6 +29,9 @@ from electra_tf.finetune.token_classification import finetune_token_classificati
 from electra_tf.finetune.token_classification import predict_word_tags
 from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.training.model_dir import load_pretrainer
+from tests.export import fuzz
+from tests.export.serving_session import assert_serves
+from tests.export.serving_session import serve_in_session
 from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
 from tests.training.conftest import pretrain_tiny
 
@@ -353,25 +353,11 @@ SERVED_TEXTS = [
 ]
 
 
-def _serve_in_fresh_process(export_path, tmp_path):
-    out = tmp_path / "served.npz"
-    script = textwrap.dedent(f"""
-        import sys
-        import numpy as np
-        import tensorflow as tf
-        import tensorflow_text  # registers the tf-text ops the graph uses
-        model = tf.saved_model.load({export_path!r})
-        outputs = model.signatures["serving_default"](text=tf.constant({SERVED_TEXTS!r}))
-        assert "electra_tf" not in sys.modules and "keras_hub" not in sys.modules
-        np.savez({str(out)!r}, **{{k: v.numpy() for k, v in outputs.items()}})
-    """)
-    script_path = tmp_path / "serve.py"
-    script_path.write_text(script, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script_path)], capture_output=True, text=True,
-                            timeout=300, cwd=str(tmp_path))
-    assert result.returncode == 0, result.stderr[-4000:]
-    with np.load(out, allow_pickle=True) as data:
-        return {key: data[key] for key in data.files}
+def _serve(export_path, tmp_path):
+    outputs, = assert_serves(export_path, [
+        ("serving_default", {"text": np.array(SERVED_TEXTS, dtype=object)})], tmp_path,
+        model_name="electra_token_classifier")
+    return outputs
 
 
 def _strings(row):
@@ -379,7 +365,7 @@ def _strings(row):
 
 
 def test_exported_model_returns_entities_with_character_offsets(trained, tmp_path):
-    served = _serve_in_fresh_process(trained["results"]["export"], tmp_path)
+    served = _serve(trained["results"]["export"], tmp_path)
     labels = trained["results"]["labels"]
     # Words: split at spaces, punctuation and CJK characters, with exact offsets.
     words = [[w for w in _strings(row) if w] for row in served["words"]]
@@ -422,15 +408,19 @@ def test_exported_model_returns_entities_with_character_offsets(trained, tmp_pat
     assert entities.get("New York") == "LOC", entities
 
 
-def test_export_has_replayable_warmup_requests(trained):
+def test_export_has_warmup_requests_with_an_empty_text(trained):
+    # assert_serves replays them through the session loader; here: their content.
     path = os.path.join(trained["results"]["export"], "assets.extra", "tf_serving_warmup_requests")
     requests = read_warmup_requests(path)
     assert [name for name, _ in requests] == ["serving_default"]
     texts = requests[0][1]["text"]
     assert len(texts) == 4 and texts[-1] == b""
-    model = tf.saved_model.load(trained["results"]["export"])
-    outputs = model.signatures["serving_default"](text=tf.constant(texts))
-    assert outputs["words"].shape[0] == 4 and (outputs["word_tags"].numpy()[3] == b"").all()
+
+
+def test_exported_tagger_survives_fuzzed_requests(trained, tmp_path):
+    requests = fuzz.text_requests("serving_default", ["text"], np.random.default_rng(5), 10)
+    fuzz.check_fuzz_results(requests, serve_in_session(
+        trained["results"]["export"], [r[:2] for r in requests], tmp_path))
 
 
 def _restored_model(trained):
