@@ -49,6 +49,9 @@ flags.DEFINE_float("dropout", 0.1, "Dropout in the task head.")
 flags.DEFINE_integer("seed", 12345, "Seed for initialization and shuffling.")
 flags.DEFINE_bool("export", True, "Export a SavedModel (raw text in) to <output_dir>/export/1.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing export.")
+flags.DEFINE_bool("litert", False, "classification/regression: also write LiteRT (.tflite) models "
+                  "to <output_dir>/export/litert (float32, dynamic-range int8, full int8 "
+                  "calibrated on the training texts, tokenizer.tflite; see docs/deployment.md).")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
 flags.DEFINE_integer("token_column", 0, "token_classification: column of the word in CoNLL "
                      "lines.")
@@ -74,6 +77,8 @@ def main(argv):
     for name in ("init", "train_file", "dev_file", "output_dir"):
         if not FLAGS[name].value:
             raise UsageError(f"--{name} is required ({FLAGS[name].help})")
+    if FLAGS.litert and FLAGS.task not in ("classification", "regression"):
+        raise UsageError(f"--litert covers classification and regression, not {FLAGS.task}.")
     from electra_tf.finetune.run_classification import FinetuneOptions
 
     options = FinetuneOptions(
@@ -91,6 +96,27 @@ def main(argv):
     print(f"  results: {os.path.join(FLAGS.output_dir, 'results.json')}")
     if "export" in results:
         print(f"  export:  {results['export']}")
+    if FLAGS.litert:
+        _export_litert()
+
+
+def _export_litert():
+    from electra_tf.export.litert import classifier_from_finetune_dir
+    from electra_tf.export.litert import export_classifier_litert
+    from electra_tf.finetune.classification_task import ClassificationData
+
+    model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.output_dir)
+    train = ClassificationData(FLAGS.train_file, text_column=FLAGS.text_column,
+                               text_pair_column=FLAGS.text_pair_column,
+                               label_column=FLAGS.label_column, labels=labels,
+                               regression=labels is None, format=FLAGS.format)
+    pair = bool(FLAGS.text_pair_column)
+    path = os.path.join(FLAGS.output_dir, "export", "litert")
+    print(f"  litert:  {path}")
+    export_classifier_litert(
+        model, tokenizer, length, path, labels,
+        representative_texts=(train.texts, train.text_pairs) if pair else train.texts,
+        pair=pair, overwrite=FLAGS.overwrite, log=lambda line: print(line, flush=True))
 
 
 def _run(options):

@@ -187,7 +187,11 @@ def convert(module, quantization=FLOAT32, representative_batches=None):
         converter.representative_dataset = lambda: iter(batches)
         # Only int8 kernels: a float fallback would quietly not be full-integer.
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    return converter.convert()
+    with warnings.catch_warnings():
+        # Calibration runs tf.lite.Interpreter, which warns about its move to
+        # ai-edge-litert on every call.
+        warnings.simplefilter("ignore", UserWarning)
+        return converter.convert()
 
 
 def representative_from_tfrecords(file_pattern, sequence_length, vocab_path, count=64,
