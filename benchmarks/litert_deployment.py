@@ -9,7 +9,7 @@ dynamic-range int8 and full-integer int8 models (full int8 calibrated on the run
 pretraining TFRecords, and on the classifier's training texts), then on real held-out
 sentences, one sentence per call on one CPU thread (TensorFlow and LiteRT alike):
 file size, latency per sentence, max/mean difference from the SavedModel (same token ids
-in), decisions agreeing with the SavedModel, and the classifier's dev accuracy: SavedModel
+in; LiteRT models get each sentence's real tokens, unpadded), decisions agreeing with the SavedModel, and the classifier's dev accuracy: SavedModel
 (text in) vs each LiteRT model on the SavedModel's ids and on `tokenizer.tflite`'s ids.
 Prints a Markdown table (docs/deployment.md) and writes JSON to --output.
 """
@@ -90,6 +90,7 @@ def pretrained(results):
     from electra_tf.export.litert import LiteRTModel
     from electra_tf.export.litert import QUANTIZATIONS
     from electra_tf.export.litert import export_pretrained_litert
+    from electra_tf.export.litert import trim_padding
 
     export_dir = FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export")
     saved = tf.saved_model.load(_latest_version(os.path.join(export_dir, "discriminator")))
@@ -115,6 +116,7 @@ def pretrained(results):
              "ms_per_sentence": encode_ms}]
 
     tokenizer = LiteRTModel(os.path.join(litert_dir, "tokenizer.tflite"))
+    trimmed = [trim_padding(item) for item in ids]
     tokenized, tokenizer_ms = _timed_per_call(
         lambda s: tokenizer(text=np.array([s], dtype=object)), sentences)
     same = sum(all((t[k] == i[k]).all() for k in i) for t, i in zip(tokenized, ids))
@@ -132,16 +134,15 @@ def pretrained(results):
                              "note": entry["error"]})
                 continue
             model = LiteRTModel(os.path.join(litert_dir, entry["file"]))
-            got, ms = _timed_per_call(lambda b, m=model: m(**b), ids)
-            diffs = [np.abs(g[key] - e)[i["padding_mask"] > 0]
-                     for g, e, i in zip(got, expected, ids)]
+            got, ms = _timed_per_call(lambda b, m=model: m(**b), trimmed)
+            diffs = [np.abs(g[key] - e[:, :g[key].shape[1]]) for g, e in zip(got, expected)]
             flat = np.concatenate([d.ravel() for d in diffs])
             row = {"model": name, "quantization": quantization, "bytes": entry["bytes"],
                    "ms_per_sentence": ms, "max_diff": float(flat.max()),
                    "mean_diff": float(flat.mean())}
             if name == "detector":
-                agree = np.concatenate([((g[key] >= 0.5) == (e >= 0.5))[i["padding_mask"] > 0]
-                                        for g, e, i in zip(got, expected, ids)])
+                agree = np.concatenate([((g[key] >= 0.5) == (e[:, :g[key].shape[1]] >= 0.5)).ravel()
+                                        for g, e in zip(got, expected)])
                 row["note"] = f"same replaced/original decision (p >= 0.5) on {agree.mean():.2%} " \
                               "of tokens"
             rows.append(row)
@@ -155,6 +156,7 @@ def classifier(results):
     from electra_tf.export.litert import QUANTIZATIONS
     from electra_tf.export.litert import classifier_from_finetune_dir
     from electra_tf.export.litert import export_classifier_litert
+    from electra_tf.export.litert import trim_padding
     from electra_tf.export.text_inputs import TextPacker
     from electra_tf.finetune.classification_task import ClassificationData
 
@@ -176,10 +178,11 @@ def classifier(results):
              "ms_per_sentence": saved_ms, "accuracy": accuracy}]
     token_ids, segment_ids, padding_mask = (t.numpy() for t in TextPacker(tokenizer, length)(
         tf.constant(dev.texts)))
-    ids = _rows_of({"token_ids": token_ids, "segment_ids": segment_ids,
-                    "padding_mask": padding_mask})
+    ids = [trim_padding(row) for row in _rows_of(
+        {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask})]
     tokenizer_model = LiteRTModel(os.path.join(work, "tokenizer.tflite"))
-    litert_ids = [tokenizer_model(text=np.array([s], dtype=object)) for s in dev.texts]
+    litert_ids = [trim_padding(tokenizer_model(text=np.array([s], dtype=object)))
+                  for s in dev.texts]
     same = sum(all((a[k] == b[k]).all() for k in b) for a, b in zip(litert_ids, ids))
     for quantization in QUANTIZATIONS:
         entry = manifest["models"]["classifier"][quantization]

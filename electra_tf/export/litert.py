@@ -2,7 +2,7 @@
 
 ```
 export_dir/litert/
-  detector_{float32,dynamic_int8,full_int8}.tflite     ids -> replaced_probability [B, L]
+  detector_{float32,dynamic_int8,full_int8}.tflite     ids -> replaced_probability [B, n]
   encoder_{float32,dynamic_int8,full_int8}.tflite      ids -> sequence_output, pooled_output
   tokenizer.tflite      text [B] -> token_ids, segment_ids, padding_mask [B, L] (tf-text ops)
   vocab.txt             the run's vocabulary
@@ -51,16 +51,42 @@ VOCAB_FILE = "vocab.txt"
 ID_INPUTS = ("token_ids", "segment_ids", "padding_mask")
 
 
-def _id_specs(sequence_length):
-    return [tf.TensorSpec([None, sequence_length], tf.int32, name=name) for name in ID_INPUTS]
+def _id_specs():
+    # Length is dynamic so a device runs only the real tokens: padding costs
+    # time, and in full_int8 the attention mask's large negative values on
+    # padded positions would take over the int8 range of the scores.
+    return [tf.TensorSpec([None, None], tf.int32, name=name) for name in ID_INPUTS]
+
+
+def trim_padding(batch):
+    """Cuts a batch of one example to its real tokens (`padding_mask` == 1).
+
+    The LiteRT models take any length up to `sequence_length`; unpadded
+    inputs are faster and are what full_int8 was calibrated on.
+
+    Args:
+        batch: dict of int32 [1, L] arrays `token_ids`, `segment_ids`, `padding_mask`.
+
+    Returns:
+        the same dict with [1, n] arrays, n = number of real tokens.
+
+    Example:
+    ```python
+    inputs = trim_padding(tokenizer_model(text=np.array(["great film"], dtype=object)))
+    ```
+    """
+    mask = np.asarray(batch["padding_mask"])
+    if mask.ndim != 2 or mask.shape[0] != 1:
+        raise UsageError(f"trim_padding takes one example ([1, L]), got shape {mask.shape}.")
+    length = int(mask.sum())
+    return {key: np.asarray(value)[:, :length] for key, value in batch.items()}
 
 
 class IdsModel(tf.Module):
     """A model with a fixed-length ids signature, what the LiteRT converter reads.
 
-    LiteRT needs static shapes apart from the batch, so the sequence length
-    is fixed here; `serve(token_ids, segment_ids, padding_mask)` (int32
-    [batch, L]) returns the dict `outputs_fn` builds.
+    `serve(token_ids, segment_ids, padding_mask)` (int32 [batch, n], n up
+    to `sequence_length`) returns the dict `outputs_fn` builds.
 
     Args:
         layers: dict name -> Keras layer/model; tracked so their weights are
@@ -86,7 +112,7 @@ class IdsModel(tf.Module):
         # function would not be the tracked, trained ones.
         ones = tf.ones([1, self.sequence_length], tf.int32)
         outputs_fn(self.layers, ones, ones * 0, ones)
-        self.serve = tf.function(self._serve, input_signature=_id_specs(self.sequence_length))
+        self.serve = tf.function(self._serve, input_signature=_id_specs())
 
     def _serve(self, token_ids, segment_ids, padding_mask):
         return self._outputs_fn(self.layers, token_ids, segment_ids, padding_mask)
@@ -209,7 +235,7 @@ def representative_from_tfrecords(file_pattern, sequence_length, vocab_path, cou
         pad_id: int.
 
     Returns:
-        list of dicts of int32 [1, L] arrays (`ID_INPUTS`).
+        list of dicts of int32 [1, n] arrays (`ID_INPUTS`), cut to the real tokens.
 
     Example:
     ```python
@@ -229,8 +255,9 @@ def representative_from_tfrecords(file_pattern, sequence_length, vocab_path, cou
                                   vocab_sha256=vocab_sha256(vocab_path), drop_remainder=False)
     batches = []
     for example in dataset.take(int(count)):
-        batches.append(_fit(example["input_ids"].numpy(), example["segment_ids"].numpy(),
-                            example["input_mask"].numpy(), sequence_length, pad_id))
+        batches.append(trim_padding(_fit(
+            example["input_ids"].numpy(), example["segment_ids"].numpy(),
+            example["input_mask"].numpy(), sequence_length, pad_id)))
     if not batches:
         raise UsageError(f"representative data {file_pattern!r} holds no examples.")
     return batches
@@ -260,7 +287,7 @@ def representative_from_texts(texts, tokenizer, sequence_length, count=64, text_
         text_pairs: list of str or None, for pair tasks.
 
     Returns:
-        list of dicts of int32 [1, L] arrays.
+        list of dicts of int32 [1, n] arrays, cut to the real tokens.
 
     Example:
     ```python
@@ -277,8 +304,8 @@ def representative_from_texts(texts, tokenizer, sequence_length, count=64, text_
     if text_pairs is not None:
         args.append(tf.constant(list(text_pairs)[:len(texts)]))
     token_ids, segment_ids, padding_mask = (t.numpy() for t in packer(*args))
-    return [{"token_ids": token_ids[i:i + 1], "segment_ids": segment_ids[i:i + 1],
-             "padding_mask": padding_mask[i:i + 1]} for i in range(len(texts))]
+    return [trim_padding({"token_ids": token_ids[i:i + 1], "segment_ids": segment_ids[i:i + 1],
+                          "padding_mask": padding_mask[i:i + 1]}) for i in range(len(texts))]
 
 
 def find_default_representative_data(vocab_path):
@@ -344,7 +371,9 @@ def write_litert_models(output_dir, models, tokenizer, sequence_length,
     os.makedirs(tmp)
     manifest = {
         "sequence_length": int(sequence_length),
-        "inputs": {name: f"int32 [batch, {int(sequence_length)}]" for name in ID_INPUTS},
+        "inputs": {name: f"int32 [batch, n], n <= {int(sequence_length)}" for name in ID_INPUTS},
+        "input_note": "feed one text's real tokens (tokenizer.tflite output cut to "
+                      "padding_mask.sum()): faster, and what full_int8 was calibrated on",
         "vocab": VOCAB_FILE,
         "lowercase": bool(tokenizer.bert_lowercase),
         "normalization": (
@@ -544,7 +573,7 @@ class LiteRTModel:
     ```python
     tokenizer = LiteRTModel("exports/litert/tokenizer.tflite")
     detector = LiteRTModel("exports/litert/detector_dynamic_int8.tflite")
-    detector(**tokenizer(text=np.array(["the movie was great"], dtype=object)))
+    detector(**trim_padding(tokenizer(text=np.array(["the movie was great"], dtype=object))))
     ```
     """
 
