@@ -183,7 +183,8 @@ def classifier(results):
     tokenizer_model = LiteRTModel(os.path.join(work, "tokenizer.tflite"))
     litert_ids = [trim_padding(tokenizer_model(text=np.array([s], dtype=object)))
                   for s in dev.texts]
-    same = sum(all((a[k] == b[k]).all() for k in b) for a, b in zip(litert_ids, ids))
+    same = sum(all(a[k].shape == b[k].shape and (a[k] == b[k]).all() for k in b)
+               for a, b in zip(litert_ids, ids))
     for quantization in QUANTIZATIONS:
         entry = manifest["models"]["classifier"][quantization]
         if "file" not in entry:
