@@ -78,21 +78,29 @@ def batches_dataset(batches):
         {key: np.stack([batch[key] for batch in batches]) for key in batches[0]})
 
 
-def one_update(model, config, batches, strategy=None, grad_accum_steps=1, jit_compile=False):
-    """One `ElectraTrainStep.train` call reading `batches` in order; returns (loss, grad_norm).
+def one_update(model, config, batches, strategy=None, grad_accum_steps=1, jit_compile=False,
+               mixed_precision="float32"):
+    """One optimizer update of `ElectraTrainStep` reading `batches` in order; returns
+    (loss, grad_norm).
 
     Under a strategy with one input pipeline (MirroredStrategy), consecutive
-    batches go to consecutive replicas.
+    batches go to consecutive replicas. With fp16 loss scaling, updates whose
+    gradients overflowed are skipped (the scale halves) until one is applied.
     """
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        step = ElectraTrainStep(model, create_optimizer(config), strategy,
-                                jit_compile=jit_compile, grad_accum_steps=grad_accum_steps)
-    dataset = batches_dataset(batches)
+        optimizer = create_optimizer(config, mixed_precision)
+        step = ElectraTrainStep(model, optimizer, strategy, jit_compile=jit_compile,
+                                grad_accum_steps=grad_accum_steps)
+    dataset = batches_dataset(batches).repeat()
     if strategy.num_replicas_in_sync > 1:
         dataset = strategy.distribute_datasets_from_function(lambda ctx: dataset)
-    loss, grad_norm = step.train(iter(dataset))
-    return float(loss), float(grad_norm)
+    iterator = iter(dataset)
+    for _ in range(20):
+        loss, grad_norm = step.train(iterator)
+        if int(optimizer.iterations.numpy()) > 0:
+            return float(loss), float(grad_norm)
+    raise AssertionError("every update overflowed")
 
 
 def reference_update(config, weights, batch):
