@@ -114,6 +114,7 @@ class ElectraPretrainer(keras.Model):
             name="generator_predictions",
         )
         self.generator_head.build((None, None, config.generator_hidden), (None, None))
+        _float32_attention_softmax(self)
         # Everything is built here, so variables exist (and are placed by an
         # enclosing strategy scope) before the first step.
         self.built = True
@@ -465,6 +466,24 @@ class ElectraPretrainer(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         return cls(**config)
+
+
+def _float32_attention_softmax(model):
+    """Computes every attention softmax of `model` in float32 under a mixed policy.
+
+    keras-hub's encoders take the softmax in the compute dtype (bfloat16 under
+    mixed_bfloat16: 8 mantissa bits for probabilities) whenever attention
+    dropout is on. In float32 it cost nothing measurable in a pretraining step
+    on the 2-core CPU (docs/performance.md); the probabilities are cast back
+    to the compute dtype by the dropout that follows. Keras's MultiHeadAttention
+    has no public switch for this, so this is the one place that reaches into
+    it (`_softmax`, a `keras.layers.Softmax` whose policy is public).
+    """
+    if model.compute_dtype == "float32":
+        return
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.MultiHeadAttention):
+            layer._softmax.dtype_policy = keras.DTypePolicy("float32")
 
 
 def dense_gradients(gradients):

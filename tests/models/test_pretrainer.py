@@ -196,14 +196,40 @@ def test_a_few_adam_steps_reduce_the_loss():
     assert np.isfinite(logs["loss"]) and 0.0 <= logs["disc_auc"] <= 1.0
 
 
-def test_mixed_bfloat16_policy_keeps_losses_float32(batch):
+def test_mixed_bfloat16_policy_computes_where_the_docs_say(batch):
+    """Under mixed_bfloat16: encoders and the heads' hidden dense in bfloat16; attention
+    softmax, the heads' output projections and the losses in float32.
+
+    Dtypes are checked on each part's own output, not after `compute_outputs`
+    casts the logits (a bfloat16 logit cast to float32 would pass that).
+    """
     keras.utils.set_random_seed(4)
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        model = ElectraPretrainer(tiny_config(), **SPECIAL_IDS)
-        assert model.discriminator.compute_dtype == "bfloat16"
-        assert model.generator.transformer_layers[0].compute_dtype == "bfloat16"
+        model = ElectraPretrainer(tiny_config(dropout=0.1), **SPECIAL_IDS)
         assert model.discriminator.token_embedding.embeddings.dtype == "float32"
+        inputs = {"token_ids": batch["input_ids"], "segment_ids": batch["segment_ids"],
+                  "padding_mask": batch["input_mask"]}
+        hidden = model.discriminator(inputs, training=True)["sequence_output"]
+        gen_hidden = model.generator(inputs, training=True)
+        assert hidden.dtype == tf.bfloat16 and gen_hidden.dtype == tf.bfloat16
+
+        for tower, states in ((model.discriminator, hidden), (model.generator, gen_hidden)):
+            attention = [layer for layer in tower._flatten_layers()
+                         if isinstance(layer, keras.layers.MultiHeadAttention)]
+            assert len(attention) == model.config.num_layers
+            for layer in attention:
+                output, probabilities = layer(states, states, return_attention_scores=True,
+                                              training=True)
+                assert probabilities.dtype == tf.float32, layer.path
+                assert output.dtype == tf.bfloat16, layer.path
+
+        head = model.discriminator_head
+        assert head.dense(hidden).dtype == tf.bfloat16
+        assert head(hidden).dtype == tf.float32
+        positions = np.zeros((BATCH_SIZE, 3), np.int32)
+        assert model.generator_head(gen_hidden, positions).dtype == tf.float32
+
         with tf.GradientTape() as tape:
             outputs = model.compute_outputs(batch, model.step_seed(0), training=True)
         for key in ("total_loss", "gen_loss", "disc_loss", "gen_logits", "disc_logits"):
