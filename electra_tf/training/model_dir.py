@@ -11,6 +11,7 @@ model_dir/
 
 import json
 import os
+import re
 import shutil
 
 from electra_tf.config import ElectraConfig
@@ -134,18 +135,29 @@ def restore_strictly(checkpoint, path, fix):
     """
     import tensorflow as tf
 
+    status = None
     try:
         status = checkpoint.restore(path)
         status.assert_existing_objects_matched()
     except (tf.errors.OpError, ValueError, AssertionError) as error:
+        if status is not None:
+            status.expect_partial()  # the error says it all; no second warning
         raise UsageError(f"cannot restore {path!r}: {_mismatch(error)} {fix}") from None
     status.expect_partial()
     return status
 
 
-def _mismatch(error, limit=600):
-    """TensorFlow's restore error in one line, long variable lists cut short."""
+def _mismatch(error, shown=5, limit=600):
+    """TensorFlow's restore error in one line: unmatched variables by path and shape
+    (not their values), long messages cut short."""
     text = " ".join(str(error).split())
+    variables = re.findall(r"path=([^,\s]+), shape=(\([^)]*\))", text)
+    if variables:
+        found = re.search(r"Found (\d+) Python objects", text)
+        count = int(found.group(1)) if found else len(variables)
+        listed = ", ".join(f"{name} {shape}" for name, shape in variables[:shown])
+        more = f" and {count - shown} more" if count > shown else ""
+        return f"{count} of the model's objects are not in it: {listed}{more}."
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
