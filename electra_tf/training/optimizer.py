@@ -16,8 +16,8 @@ class PreReducedAdamW(keras.optimizers.AdamW):
     Inside a replica context Keras's optimizer all-reduces gradients before
     applying them, *after* clipping each replica's partial gradient. Our
     training loop all-reduces first, outside the XLA cluster (XLA on CPU has
-    no collectives), so clipping sees the true
-    global gradient; this subclass then skips the second all-reduce.
+    no collectives), so clipping sees the true global gradient; this subclass
+    then skips the second all-reduce.
     Gradients must be dense (`electra_tf.models.pretrainer.dense_gradients`)
     for the clipping norm to count repeated embedding rows correctly.
     Everything else is stock `keras.optimizers.AdamW`.
