@@ -35,9 +35,17 @@ flags.DEFINE_string("text_pair_column", None, "Column with the second text of pa
 flags.DEFINE_string("label_column", "label", "Column with the label (a class or a number).")
 flags.DEFINE_enum("format", None, ["csv", "tsv", "jsonl"], "File format (default: from the "
                   "extension).")
-flags.DEFINE_integer("epochs", 3, "Training epochs.")
-flags.DEFINE_float("learning_rate", 3e-4, "Peak learning rate (reference: 3e-4 small, 1e-4 "
-                   "base, 5e-5 large).")
+flags.DEFINE_integer("epochs", 20, "Most training epochs; training stops earlier when the "
+                     "dev metric has not improved for --patience epochs. The learning rate "
+                     "decays linearly over this many epochs.")
+flags.DEFINE_integer("patience", 3, "Stop after this many epochs without a better dev metric "
+                     "(accuracy, Pearson, entity F1 or SQuAD F1); 0 trains all --epochs.")
+flags.DEFINE_float("learning_rate", None, "Peak learning rate. Default by model size: 1e-3 "
+                   "up to hidden size 128 (tiny, briefly pretrained models), then the "
+                   "reference's 3e-4 small, 1e-4 base, 5e-5 large.")
+flags.DEFINE_enum("pooling", "mean", ["mean", "cls"], "classification/regression: the "
+                  "sentence vector under the head: the mean of the real tokens, or the [CLS] "
+                  "vector as the reference (which needs a long-pretrained encoder).")
 flags.DEFINE_float("layer_decay", None, "Layer-wise learning-rate decay: the head trains at "
                    "the full rate, the top layer at decay, each layer below one more factor, "
                    "the embeddings at decay^(layers+1). Default: 0.8, or 0.9 for large models "
@@ -85,7 +93,8 @@ def main(argv):
         init=FLAGS.init, train_file=FLAGS.train_file, dev_file=FLAGS.dev_file,
         output_dir=FLAGS.output_dir, task=FLAGS.task, text_column=FLAGS.text_column,
         text_pair_column=FLAGS.text_pair_column, label_column=FLAGS.label_column,
-        format=FLAGS.format, epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate,
+        format=FLAGS.format, epochs=FLAGS.epochs, patience=FLAGS.patience or None,
+        learning_rate=FLAGS.learning_rate, pooling=FLAGS.pooling,
         layer_decay=FLAGS.layer_decay, batch_size=FLAGS.batch_size,
         max_seq_length=FLAGS.max_seq_length, dropout=FLAGS.dropout, seed=FLAGS.seed,
         export=FLAGS.export, overwrite=FLAGS.overwrite, show_progress=FLAGS.progress)
@@ -101,11 +110,24 @@ def main(argv):
 
 
 def _export_litert():
+    import tensorflow as tf
+
     from electra_tf.export.litert import classifier_from_finetune_dir
     from electra_tf.export.litert import export_classifier_litert
     from electra_tf.finetune.classification_task import ClassificationData
 
-    model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.output_dir)
+    model, tokenizer, length, labels, results = classifier_from_finetune_dir(FLAGS.output_dir)
+    pooling = results.get("pooling", "cls")
+    if model.pooling != pooling:
+        # The loader builds the reference's [CLS] head; the weights were trained
+        # under this run's pooling, which has the same variables.
+        from electra_tf.finetune.classifier import ElectraClassifier
+
+        pooled = ElectraClassifier(model.backbone, model.num_outputs, pooling=pooling)
+        ones = tf.ones([1, length], tf.int32)
+        pooled({"token_ids": ones, "segment_ids": ones * 0, "padding_mask": ones})
+        pooled.set_weights(model.get_weights())
+        model = pooled
     train = ClassificationData(FLAGS.train_file, text_column=FLAGS.text_column,
                                text_pair_column=FLAGS.text_pair_column,
                                label_column=FLAGS.label_column, labels=labels,

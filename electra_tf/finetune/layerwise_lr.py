@@ -36,6 +36,29 @@ def default_layer_decay(backbone):
     return LARGE_LAYER_DECAY if large else DEFAULT_LAYER_DECAY
 
 
+# Peak fine-tuning rates by hidden size: the reference's for Small (256), Base
+# (768) and Large (1024). Below Small (the default job's tiny models, pretrained
+# for minutes) 3e-4 learns only the class prior in 3 epochs; 1e-3 learns (README
+# section 7 has the measurements).
+LEARNING_RATES = ((128, 1e-3), (256, 3e-4), (768, 1e-4), (1024, 5e-5))
+
+
+def default_learning_rate(backbone):
+    """The peak fine-tuning rate for this model size (see `LEARNING_RATES`).
+
+    Args:
+        backbone: `keras_hub.models.ElectraBackbone`.
+
+    Returns:
+        float: the rate of the first size at or above `backbone.hidden_dim`
+        (the largest size's rate beyond it).
+    """
+    for hidden, rate in LEARNING_RATES:
+        if backbone.hidden_dim <= hidden:
+            return rate
+    return LEARNING_RATES[-1][1]
+
+
 def layer_multipliers(backbone, variables, decay):
     """{id(variable): learning-rate multiplier} for `variables`.
 
@@ -110,7 +133,8 @@ def create_finetune_optimizer(model, backbone, learning_rate, total_steps, warmu
     Args:
         model: the fine-tuning model (built: its variables must exist).
         backbone: its `keras_hub.models.ElectraBackbone`.
-        learning_rate: float. Peak rate (the head's).
+        learning_rate: float or None. Peak rate (the head's); None takes
+            `default_learning_rate(backbone)`.
         total_steps: int. Optimizer steps of the whole run.
         warmup_fraction: float. Share of `total_steps` warming up linearly.
         layer_decay: float or None. None takes `default_layer_decay(backbone)`.
@@ -126,6 +150,8 @@ def create_finetune_optimizer(model, backbone, learning_rate, total_steps, warmu
     """
     if layer_decay is None:
         layer_decay = default_layer_decay(backbone)
+    if learning_rate is None:
+        learning_rate = default_learning_rate(backbone)
     variables = model.trainable_variables
     optimizer = LayerwiseAdamW(
         multipliers=layer_multipliers(backbone, variables, layer_decay),

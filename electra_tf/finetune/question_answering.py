@@ -13,9 +13,12 @@ import tensorflow as tf
 from electra_tf.errors import UsageError
 from electra_tf.export.exporter import check_target
 from electra_tf.export.exporter import save_serving_model
+from electra_tf.finetune.classifier import backbone_inputs
+from electra_tf.finetune.classifier import freeze_unused_pooler
 from electra_tf.finetune.encoder_init import load_encoder
 from electra_tf.finetune.layerwise_lr import create_finetune_optimizer
 from electra_tf.finetune.qa_serving import QuestionAnsweringServing
+from electra_tf.finetune.run_classification import stalled
 from electra_tf.finetune.squad import build_features
 from electra_tf.finetune.squad import decode_predictions
 from electra_tf.finetune.squad import read_squad
@@ -49,6 +52,7 @@ class ElectraQuestionAnswerer(keras.Model):
     def __init__(self, backbone, dropout=0.1, **kwargs):
         super().__init__(**kwargs)
         self.backbone = backbone
+        freeze_unused_pooler(backbone)
         self.dropout_rate = float(dropout)
         self.head_dropout = keras.layers.Dropout(dropout)
         self.span_output = keras.layers.Dense(
@@ -56,7 +60,7 @@ class ElectraQuestionAnswerer(keras.Model):
             dtype="float32", name="span_output")
 
     def call(self, inputs, training=False):
-        hidden = self.backbone(inputs, training=training)["sequence_output"]
+        hidden = self.backbone(backbone_inputs(inputs), training=training)["sequence_output"]
         return self.span_output(self.head_dropout(hidden, training=training))
 
     def get_config(self):
@@ -107,8 +111,10 @@ def evaluate_answers(answers, examples, version_2=False):
 class _SquadDevEvaluation(keras.callbacks.Callback):
     """Decodes the dev windows every epoch, logs EM/F1, keeps the best (F1) weights."""
 
-    def __init__(self, features, batch_size, decode, version_2, path, writer, log):
+    def __init__(self, features, batch_size, decode, version_2, path, writer, log,
+                 patience=None):
         super().__init__()
+        self.patience = patience
         self.features, self.batch_size, self.decode = features, batch_size, decode
         self.version_2, self.path, self.writer, self.log = version_2, path, writer, log
         self.best, self.best_epoch, self.history = -math.inf, None, []
@@ -127,6 +133,8 @@ class _SquadDevEvaluation(keras.callbacks.Callback):
         if metrics["f1"] > self.best:
             self.best, self.best_epoch = metrics["f1"], epoch + 1
             self.model.save_weights(self.path)
+        if stalled(epoch, self.best_epoch, self.patience):
+            self.model.stop_training = True
 
 
 def _write_json(path, value):
@@ -208,7 +216,8 @@ def finetune_question_answering(options, version_2=False, doc_stride=128, max_qu
     logs = os.path.join(options.output_dir, "logs")
     dev_callback = _SquadDevEvaluation(dev, options.batch_size, decode, version_2,
                                        os.path.join(options.output_dir, BEST_WEIGHTS),
-                                       tf.summary.create_file_writer(logs), log)
+                                       tf.summary.create_file_writer(logs), log,
+                                       patience=options.patience)
     log(f"Fine-tuning SQuAD v{'2.0' if version_2 else '1.1'} on {len(train.examples)} questions "
         f"({len(train)} windows), dev {len(dev.examples)} ({len(dev)} windows), "
         f"{options.epochs} epoch(s), max_seq_length {length}.")

@@ -22,12 +22,21 @@ from electra_tf.finetune.classification_task import save_labels
 from electra_tf.finetune.classifier import ElectraClassifier
 from electra_tf.finetune.encoder_init import load_encoder
 from electra_tf.finetune.layerwise_lr import create_finetune_optimizer
+from electra_tf.finetune.layerwise_lr import default_learning_rate
 from electra_tf.finetune.serving import ClassifierServing
 
 
 @dataclasses.dataclass
 class FinetuneOptions:
-    """Fine-tuning settings (reference defaults for ELECTRA-Small: lr 3e-4).
+    """Fine-tuning settings, chosen so that a small, briefly pretrained encoder learns.
+
+    The reference (lr 3e-4, 3 epochs, [CLS] pooling) is tuned for encoders
+    pretrained for a million steps; on the default job's tiny model it learns
+    only the class prior. The defaults here were measured on the package's own
+    tasks (README section 7): mean pooling, the learning rate by model size
+    (`layerwise_lr.default_learning_rate`: the reference's for Small/Base/Large,
+    1e-3 below Small), and training until the dev metric has not improved for
+    `patience` epochs, at most `epochs`.
 
     Args:
         init: str. Pretraining model_dir or keras-hub preset folder.
@@ -36,7 +45,14 @@ class FinetuneOptions:
         task: str. "classification" or "regression".
         text_column, text_pair_column, label_column: column names or indices.
         format: str or None. csv|tsv|jsonl (None: from the extension).
-        epochs: int. learning_rate: float. batch_size: int.
+        epochs: int. The most epochs to train (the schedule decays over them).
+        patience: int or None. Stop after this many epochs without a better
+            dev metric (None: train all `epochs`).
+        learning_rate: float or None. Peak rate; None takes the default for
+            the model size (`layerwise_lr.default_learning_rate`).
+        pooling: str. Sentence vector for classification/regression: "mean"
+            of the real tokens, or "cls" (the reference's [CLS] vector).
+        batch_size: int.
         layer_decay: float or None. Layer-wise learning-rate decay; None
             takes the reference's by model size: 0.9 for large (hidden
             1024), else 0.8.
@@ -55,8 +71,10 @@ class FinetuneOptions:
     text_pair_column: Optional[str] = None
     label_column: str = "label"
     format: Optional[str] = None
-    epochs: int = 3
-    learning_rate: float = 3e-4
+    epochs: int = 20
+    patience: Optional[int] = 3
+    learning_rate: Optional[float] = None
+    pooling: str = "mean"
     layer_decay: Optional[float] = None
     batch_size: int = 32
     max_seq_length: Optional[int] = None
@@ -94,6 +112,13 @@ class _DevEvaluation(keras.callbacks.Callback):
         if metrics[self.key] > self.best:
             self.best, self.best_epoch = metrics[self.key], epoch + 1
             self.model.save_weights(self.path)
+        if stalled(epoch, self.best_epoch, self.options.patience):
+            self.model.stop_training = True
+
+
+def stalled(epoch, best_epoch, patience):
+    """True when `patience` epochs have passed since the best (`epoch` counts from 0)."""
+    return patience is not None and epoch + 1 - best_epoch >= patience
 
 
 def finetune_classification(options, log=print):
@@ -131,12 +156,14 @@ def finetune_classification(options, log=print):
 
     packer = TextPacker(tokenizer, length)
     num_outputs = 1 if regression else len(train.label_names)
-    model = ElectraClassifier(backbone, num_outputs, dropout=options.dropout)
+    model = ElectraClassifier(backbone, num_outputs, dropout=options.dropout,
+                              pooling=options.pooling)
     sample, _ = next(iter(train.dataset(packer, 2)))
     model(sample)  # build: the optimizer needs the variables
     steps_per_epoch = math.ceil(len(train) / options.batch_size)
+    rate = options.learning_rate or default_learning_rate(backbone)
     optimizer = create_finetune_optimizer(
-        model, backbone, options.learning_rate, steps_per_epoch * options.epochs,
+        model, backbone, rate, steps_per_epoch * options.epochs,
         options.warmup_fraction, options.layer_decay, options.weight_decay)
     loss = (keras.losses.MeanSquaredError() if regression else
             keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -144,7 +171,9 @@ def finetune_classification(options, log=print):
     writer = tf.summary.create_file_writer(os.path.join(options.output_dir, "logs"))
     dev_callback = _DevEvaluation(dev, packer, options, regression, writer, log)
     log(f"Fine-tuning {options.task} on {len(train)} examples ({len(dev)} dev), "
-        f"{num_outputs} output(s), {options.epochs} epoch(s), max_seq_length {length}.")
+        f"{num_outputs} output(s), at most {options.epochs} epoch(s) (patience "
+        f"{options.patience}), learning rate {rate:g}, "
+        f"{options.pooling} pooling, max_seq_length {length}.")
     model.fit(train.dataset(packer, options.batch_size, shuffle=True, seed=options.seed),
               # The dataset shuffles itself (seeded); Keras would only warn.
               epochs=options.epochs, shuffle=False, verbose=1 if options.show_progress else 0,
@@ -156,7 +185,8 @@ def finetune_classification(options, log=print):
         "task": options.task, "init": options.init, "best_epoch": dev_callback.best_epoch,
         "dev": metrics, "history": dev_callback.history, "train_examples": len(train),
         "dev_examples": len(dev), "labels": train.label_names, "max_seq_length": length,
-        "seconds": None,
+        "pooling": options.pooling,
+        "learning_rate": rate, "seconds": None,
     }
     if options.export:
         module = ClassifierServing(model, tokenizer, length, train.label_names,

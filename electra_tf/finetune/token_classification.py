@@ -29,12 +29,15 @@ from electra_tf.errors import UsageError
 from electra_tf.export.exporter import check_target
 from electra_tf.export.exporter import save_serving_model
 from electra_tf.finetune.classification_task import LABELS_FILE
+from electra_tf.finetune.classifier import backbone_inputs
+from electra_tf.finetune.classifier import freeze_unused_pooler
 from electra_tf.finetune.conll import check_known_tags
 from electra_tf.finetune.conll import read_conll
 from electra_tf.finetune.conll import tag_labels
 from electra_tf.finetune.conll import tag_scheme
 from electra_tf.finetune.encoder_init import load_encoder
 from electra_tf.finetune.layerwise_lr import create_finetune_optimizer
+from electra_tf.finetune.run_classification import stalled
 from electra_tf.finetune.seqeval_metrics import entity_scores
 
 IGNORE_LABEL = -100
@@ -234,6 +237,7 @@ class ElectraTokenClassifier(keras.Model):
     def __init__(self, backbone, num_tags, dropout=0.1, **kwargs):
         super().__init__(**kwargs)
         self.backbone = backbone
+        freeze_unused_pooler(backbone)
         self.num_tags = int(num_tags)
         self.dropout_rate = float(dropout)
         self.head_dropout = keras.layers.Dropout(dropout)
@@ -242,7 +246,7 @@ class ElectraTokenClassifier(keras.Model):
             dtype="float32", name="token_classifier_output")
 
     def call(self, inputs, training=False):
-        hidden = self.backbone(inputs, training=training)["sequence_output"]
+        hidden = self.backbone(backbone_inputs(inputs), training=training)["sequence_output"]
         return self.head_output(self.head_dropout(hidden, training=training))
 
     def get_config(self):
@@ -300,6 +304,8 @@ class _DevEntityEvaluation(keras.callbacks.Callback):
         if metrics["f1"] > self.best:
             self.best, self.best_epoch = metrics["f1"], epoch + 1
             self.model.save_weights(self.path)
+        if stalled(epoch, self.best_epoch, self.options.patience):
+            self.model.stop_training = True
 
 
 def save_tag_labels(output_dir, label_names, scheme):
