@@ -28,6 +28,7 @@ from electra_tf.models import losses
 from electra_tf.models import masking
 from electra_tf.models.discriminator import ReplacedTokenDetectionHead
 from electra_tf.models.discriminator import build_discriminator
+from electra_tf.models.discriminator import hidden_activation
 from electra_tf.models.generator import build_generator
 from electra_tf.models.masked_lm_head import TiedMaskedLMHead
 
@@ -102,14 +103,18 @@ class ElectraPretrainer(keras.Model):
         self.num_predictions = config.num_predictions
 
         dtype = self.dtype_policy
+        # Google's heads use the config's hidden_act too, not a fixed GELU.
+        activation = hidden_activation(config.hidden_act)
         self.discriminator = build_discriminator(config, dtype=dtype)
         self.discriminator_head = ReplacedTokenDetectionHead(
-            hidden_dim=config.hidden_size, dtype=dtype, name="discriminator_predictions"
+            hidden_dim=config.hidden_size, activation=activation, dtype=dtype,
+            name="discriminator_predictions"
         )
         self.discriminator_head.build((None, None, config.hidden_size))
         self.generator = build_generator(config, self.discriminator, dtype=dtype)
         self.generator_head = TiedMaskedLMHead(
             token_embedding=self.discriminator.token_embedding,
+            activation=activation,
             dtype=dtype,
             name="generator_predictions",
         )

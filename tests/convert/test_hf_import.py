@@ -72,6 +72,12 @@ def test_tanh_gelu_pair_keeps_its_activation(hf_pair, tmp_path):
                          hf_sequence_output(disc, batch))
     gen_diff = max_diff(np.asarray(result.model.generator(batch)), hf_sequence_output(gen, batch))
     assert disc_diff <= TOLERANCE and gen_diff <= TOLERANCE
+    # The heads use hidden_act too (as the reference; HF's generator head is
+    # hard-coded exact GELU, so it is compared with its activation swapped).
+    assert max_diff(our_discriminator_logits(result.model, batch),
+                    hf_discriminator_logits(disc, batch)) <= TOLERANCE
+    assert max_diff(our_generator_logits(result.model, batch),
+                    hf_generator_logits(gen, batch, head_activation="gelu_new")) <= TOLERANCE
     # The same weights under exact GELU: the activation really is what differs.
     exact = max_diff(np.asarray(result.model.discriminator(batch)["sequence_output"]),
                      hf_sequence_output(hf_pair["disc"], batch))
