@@ -346,3 +346,36 @@ def test_every_head_trains_without_pooler_or_structure_warnings(family):
              or "structure of `inputs`" in str(w.message)]
     assert not noisy, noisy
     assert not any("pooled_dense" in v.path for v in model.trainable_variables)
+
+
+def test_learning_rate_defaults_by_model_size():
+    """1e-3 for tiny models (measured: README section 7), the reference's from Small up."""
+    from types import SimpleNamespace
+
+    from electra_tf.finetune.layerwise_lr import default_learning_rate
+
+    rates = {hidden: default_learning_rate(SimpleNamespace(hidden_dim=hidden))
+             for hidden in (64, 128, 256, 512, 768, 1024, 2048)}
+    assert rates == {64: 1e-3, 128: 1e-3, 256: 3e-4, 512: 1e-4, 768: 1e-4, 1024: 5e-5,
+                     2048: 5e-5}
+
+
+def test_mean_pooling_averages_real_tokens_only():
+    """Padding must not move the sentence vector: the same text padded longer gives the
+    same logits, and they differ from the [CLS] head's."""
+    backbone = _backbone(num_layers=1)
+    mean = ElectraClassifier(backbone, 3, pooling="mean")
+    ids = np.array([[2, 7, 9, 11, 3]], np.int32)
+    padded = np.concatenate([ids, np.zeros((1, 4), np.int32)], axis=1)
+    short = {"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": np.ones_like(ids)}
+    long = {"token_ids": padded, "segment_ids": 0 * padded,
+            "padding_mask": (np.arange(9) < 5).astype(np.int32)[None]}
+    np.testing.assert_allclose(np.asarray(mean(short)), np.asarray(mean(long)), atol=1e-5)
+    tokens = np.asarray(backbone(short)["sequence_output"])[0]
+    kernel, bias = np.asarray(mean.head_output.kernel), np.asarray(mean.head_output.bias)
+    np.testing.assert_allclose(np.asarray(mean(short))[0], tokens.mean(0) @ kernel + bias,
+                               atol=1e-5)
+    restored = ElectraClassifier.from_config(mean.get_config())
+    assert restored.pooling == "mean"
+    with pytest.raises(ValueError, match="pooling"):
+        ElectraClassifier(backbone, 3, pooling="max")
