@@ -110,24 +110,11 @@ def main(argv):
 
 
 def _export_litert():
-    import tensorflow as tf
-
     from electra_tf.export.litert import classifier_from_finetune_dir
     from electra_tf.export.litert import export_classifier_litert
     from electra_tf.finetune.classification_task import ClassificationData
 
-    model, tokenizer, length, labels, results = classifier_from_finetune_dir(FLAGS.output_dir)
-    pooling = results.get("pooling", "cls")
-    if model.pooling != pooling:
-        # The loader builds the reference's [CLS] head; the weights were trained
-        # under this run's pooling, which has the same variables.
-        from electra_tf.finetune.classifier import ElectraClassifier
-
-        pooled = ElectraClassifier(model.backbone, model.num_outputs, pooling=pooling)
-        ones = tf.ones([1, length], tf.int32)
-        pooled({"token_ids": ones, "segment_ids": ones * 0, "padding_mask": ones})
-        pooled.set_weights(model.get_weights())
-        model = pooled
+    model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.output_dir)
     train = ClassificationData(FLAGS.train_file, text_column=FLAGS.text_column,
                                text_pair_column=FLAGS.text_pair_column,
                                label_column=FLAGS.label_column, labels=labels,

@@ -554,7 +554,9 @@ def classifier_from_finetune_dir(output_dir):
     label_names = None if labels["regression"] else labels["labels"]
     backbone, tokenizer, _ = load_encoder(results["init"])
     length = int(results["max_seq_length"])
-    classifier = ElectraClassifier(backbone, 1 if label_names is None else len(label_names))
+    # Runs from before the pooling option trained the reference's [CLS] head.
+    classifier = ElectraClassifier(backbone, 1 if label_names is None else len(label_names),
+                                   pooling=results.get("pooling", "cls"))
     ones = tf.ones([1, length], tf.int32)
     classifier({"token_ids": ones, "segment_ids": ones * 0, "padding_mask": ones})
     classifier.load_weights(paths["best.weights.h5"])

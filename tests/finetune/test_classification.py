@@ -379,3 +379,19 @@ def test_mean_pooling_averages_real_tokens_only():
     assert restored.pooling == "mean"
     with pytest.raises(ValueError, match="pooling"):
         ElectraClassifier(backbone, 3, pooling="max")
+
+
+def test_litert_export_rebuilds_the_runs_pooling(finetuned):
+    from electra_tf.export.litert import classifier_from_finetune_dir
+    from electra_tf.export.text_inputs import TextPacker
+
+    results, options, dev = finetuned
+    model, tokenizer, length, labels, _ = classifier_from_finetune_dir(options.output_dir)
+    assert model.pooling == results["pooling"] == "mean"
+    texts = [text for text, _ in dev[:6]]
+    ids, segments, mask = TextPacker(tokenizer, length)(tf.constant(texts))
+    ours = tf.nn.softmax(model({"token_ids": ids, "segment_ids": segments,
+                                "padding_mask": mask}), axis=-1).numpy()
+    served = tf.saved_model.load(results["export"]).signatures["serving_default"](
+        text=tf.constant(texts))["probabilities"].numpy()
+    np.testing.assert_allclose(ours, served, atol=1e-5)
