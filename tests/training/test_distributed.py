@@ -28,6 +28,19 @@ from tests.training.numerics import reference_update
 TIMEOUT = 240
 
 
+def _wait_for_all(processes):
+    """(returncode, stdout, stderr) of each worker; none is left running."""
+    outputs = []
+    try:
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+            outputs.append((process.returncode, stdout, stderr))
+    finally:
+        for process in processes:
+            process.kill()
+    return outputs
+
+
 def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:
@@ -112,14 +125,7 @@ def test_two_workers_update_like_one_device(tmp_path):
             {"cluster": cluster, "task": {"type": "worker", "index": index}}))
         processes.append(subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True, env=env, cwd=REPO))
-    outputs = []
-    try:
-        for process in processes:
-            stdout, stderr = process.communicate(timeout=TIMEOUT)
-            outputs.append((process.returncode, stdout, stderr))
-    finally:
-        for process in processes:
-            process.kill()
+    outputs = _wait_for_all(processes)
     for code, _, stderr in outputs:
         assert code == 0, stderr[-4000:]
     final = _assert_same_as_one_device(str(tmp_path / "worker_0.npz"), outputs[0][1])
@@ -168,14 +174,7 @@ def test_two_worker_multi_worker_mirrored_strategy_on_localhost(tmp_path, pretra
              "--batch_size=8", "--hidden_size=64", "--num_heads=2", "--log_every=3",
              "--save_every=3", "--noprogress", "--noexport"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO))
-    outputs = []
-    try:
-        for process in processes:
-            stdout, stderr = process.communicate(timeout=TIMEOUT)
-            outputs.append((process.returncode, stdout, stderr))
-    finally:
-        for process in processes:
-            process.kill()
+    outputs = _wait_for_all(processes)
     for code, stdout, stderr in outputs:
         assert code == 0, stderr[-4000:]
         assert "Finished at step 6/6" in stdout, stdout
