@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from electra_tf.data.corpus import expand_globs
 from electra_tf.data.pipeline import pretraining_dataset
 from electra_tf.data.pipeline import raw_text_dataset
 from electra_tf.errors import UsageError
@@ -115,6 +116,8 @@ def _dataset_fn(pattern, tokenizer, sha, config, batch_size, is_training, seed,
 
         build(None)  # check files and metadata now, with a clear message
     else:
+        expand_globs(pattern)  # a pattern matching no file fails now, with a clear message
+
         def build(ctx):
             return raw_text_dataset(pattern, tokenizer, batch_size, config.max_seq_length, ctx,
                                     is_training=is_training, seed=seed, drop_remainder=True)
@@ -198,13 +201,15 @@ def run_pretraining(config, options, log=print):
     keras.utils.set_random_seed(config.seed)
     chief = distribution.is_chief(strategy)
     jit_compile = distribution.resolve_jit_compile(options.jit_compile, strategy)
-    resuming = prepare_model_dir(options.model_dir, config, options.vocab, write=chief)
 
     micro_batch = config.batch_size // options.grad_accum_steps
+    # Input is checked before the model_dir is written: a typo in --train_data
+    # must not leave a half-made run behind.
     train_fn = _dataset_fn(options.train_data, tokenizer, sha, config, micro_batch, True, config.seed)
     eval_fn = None
     if options.eval_data:
         eval_fn = _dataset_fn(options.eval_data, tokenizer, sha, config, micro_batch, False, None)
+    resuming = prepare_model_dir(options.model_dir, config, options.vocab, write=chief)
     input_options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
     train_dataset = strategy.distribute_datasets_from_function(train_fn, input_options)
     eval_dataset = (strategy.distribute_datasets_from_function(eval_fn, input_options)

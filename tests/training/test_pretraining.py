@@ -136,8 +136,11 @@ def test_pretrain_tool_flags_and_bad_input(tmp_path, pretraining_data):
                             f"--model_dir={tmp_path / 'other'}", "--max_seq_length=128")
     assert_clean_error(wrong_length, "max_seq_length=64", "max_seq_length=128")
     missing = run_tool("pretrain", f"--train_data={tmp_path}/none*.tfrecord",
-                       f"--vocab={pretraining_data['vocab']}")
+                       f"--vocab={pretraining_data['vocab']}",
+                       f"--model_dir={tmp_path / 'missing'}")
     assert_clean_error(missing, "none*.tfrecord", "matches no file")
+    # Bad input leaves no half-made run behind.
+    assert not (tmp_path / "other").exists() and not (tmp_path / "missing").exists()
 
 
 def test_float16_with_loss_scaling_trains(tmp_path, pretraining_data):
