@@ -111,8 +111,8 @@ def _sequences_per_second(name, dataset):
     start = time.perf_counter()
     tokens = examples = 0
     for batch in dataset:
-        tokens += int(tf.reduce_sum(batch["input_mask"]))
-        examples += int(batch["input_ids"].shape[0])
+        tokens += int(tf.reduce_sum(batch["padding_mask"]))
+        examples += int(batch["token_ids"].shape[0])
     seconds = time.perf_counter() - start
     _rate(name, tokens, seconds)
     print(f"{'':48s} {examples / seconds:>14,.0f} sequences/s")

@@ -65,7 +65,7 @@ PAD, CLS, SEP, MASK = 0, 101, 102, 103
 def random_batch(config, batch_size, seq_length, rng):
     ids = rng.integers(1000, config.vocab_size, size=(batch_size, seq_length)).astype(np.int32)
     ids[:, 0], ids[:, -1] = CLS, SEP
-    return {"input_ids": ids, "input_mask": np.ones_like(ids),
+    return {"token_ids": ids, "padding_mask": np.ones_like(ids),
             "segment_ids": np.zeros_like(ids)}
 
 
@@ -131,8 +131,8 @@ def run_peer(config, batch):
     gen.generator_lm_head.weight = disc.electra.embeddings.word_embeddings.weight
     params = list({id(p): p for p in list(disc.parameters()) + list(gen.parameters())}.values())
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, eps=1e-6, weight_decay=0.01)
-    ids = torch.from_numpy(batch["input_ids"]).long()
-    mask = torch.from_numpy(batch["input_mask"]).long()
+    ids = torch.from_numpy(batch["token_ids"]).long()
+    mask = torch.from_numpy(batch["padding_mask"]).long()
     segments = torch.from_numpy(batch["segment_ids"]).long()
     disc.train()
     gen.train()

@@ -22,10 +22,14 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class PackedExample:
-    """One fixed-length example; all three arrays have `max_seq_length` int32s."""
+    """One fixed-length example; all three arrays have `max_seq_length` int32s.
 
-    input_ids: np.ndarray
-    input_mask: np.ndarray
+    The fields carry keras-hub's names, like every in-memory batch;
+    `example_codec` writes them under Google's on-disk names.
+    """
+
+    token_ids: np.ndarray
+    padding_mask: np.ndarray
     segment_ids: np.ndarray
 
 
@@ -111,15 +115,15 @@ class ExampleBuilder:
         return self._make_example(first, second)
 
     def _make_example(self, first, second):
-        input_ids = [self.cls_id] + first + [self.sep_id]
-        segment_ids = [0] * len(input_ids)
+        token_ids = [self.cls_id] + first + [self.sep_id]
+        segment_ids = [0] * len(token_ids)
         if second:
-            input_ids += second + [self.sep_id]
+            token_ids += second + [self.sep_id]
             segment_ids += [1] * (len(second) + 1)
-        length = len(input_ids)
+        length = len(token_ids)
         padding = self.max_seq_length - length
         return PackedExample(
-            input_ids=np.array(input_ids + [self.pad_id] * padding, np.int32),
-            input_mask=np.array([1] * length + [0] * padding, np.int32),
+            token_ids=np.array(token_ids + [self.pad_id] * padding, np.int32),
+            padding_mask=np.array([1] * length + [0] * padding, np.int32),
             segment_ids=np.array(segment_ids + [0] * padding, np.int32),
         )

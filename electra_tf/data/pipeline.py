@@ -92,8 +92,10 @@ def pretraining_dataset(
             `is_training` (eval loops that need fixed shapes pass True).
 
     Returns:
-        `tf.data.Dataset` of dicts `input_ids`, `input_mask`, `segment_ids`,
-        each int32 `[per_replica_batch, max_seq_length]`.
+        `tf.data.Dataset` of dicts `token_ids`, `padding_mask`, `segment_ids`
+        (keras-hub's names; the files keep Google's `input_ids`,
+        `input_mask`, `segment_ids`), each int32
+        `[per_replica_batch, max_seq_length]`.
 
     Example:
     ```python
@@ -165,7 +167,7 @@ def raw_text_dataset(
         shuffle_buffer, seed, drop_remainder: as in `pretraining_dataset`.
 
     Returns:
-        `tf.data.Dataset` of dicts `input_ids`, `input_mask`, `segment_ids`.
+        `tf.data.Dataset` of dicts `token_ids`, `padding_mask`, `segment_ids`.
     """
     from electra_tf.data.corpus import corpus_bytes
 
@@ -183,7 +185,7 @@ def raw_text_dataset(
     )
 
     tokenize_documents = DocumentTokenizer(tokenizer)
-    columns = {"input_ids": [], "input_mask": [], "segment_ids": []}
+    columns = {"token_ids": [], "padding_mask": [], "segment_ids": []}
 
     def pack(documents):
         for sentences in tokenize_documents(documents):
@@ -198,7 +200,7 @@ def raw_text_dataset(
             pack(documents)
             documents = []
     pack(documents)
-    if not columns["input_ids"]:
+    if not columns["token_ids"]:
         raise UsageError(f"the corpus {', '.join(files)} holds no text.")
     dataset = tf.data.Dataset.from_tensor_slices(
         {name: np.stack(rows) for name, rows in columns.items()}

@@ -81,7 +81,7 @@ class _ShardBuilder:
                 for example in builder.add_document(document):
                     writer.write(serialize_example(example))
                     num_examples += 1
-                    num_tokens += int(example.input_mask.sum())
+                    num_tokens += int(example.padding_mask.sum())
             if progress is not None:
                 with progress.get_lock():
                     progress.value += pending_bytes

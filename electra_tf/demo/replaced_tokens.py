@@ -211,18 +211,14 @@ class _CheckpointModel:
 
     def _pack(self, sentences):
         token_ids, segment_ids, padding_mask = self.packer(tf.constant(sentences, tf.string))
-        return {"input_ids": token_ids, "input_mask": padding_mask, "segment_ids": segment_ids}
+        return {"token_ids": token_ids, "padding_mask": padding_mask, "segment_ids": segment_ids}
 
     def detect(self, sentences):
         batch = self._pack(sentences)
-        hidden = self.model.discriminator(
-            {"token_ids": batch["input_ids"], "segment_ids": batch["segment_ids"],
-             "padding_mask": batch["input_mask"]},
-            training=False,
-        )["sequence_output"]
+        hidden = self.model.discriminator(batch, training=False)["sequence_output"]
         logits = tf.cast(self.model.discriminator_head(hidden, training=False), tf.float32)
-        ids = batch["input_ids"].numpy()
-        mask = batch["input_mask"].numpy()
+        ids = batch["token_ids"].numpy()
+        mask = batch["padding_mask"].numpy()
         probs = tf.sigmoid(logits).numpy()
         return [[(self.vocabulary[ids[b, p]], float(probs[b, p])) for p in _real_positions(mask[b])]
                 for b in range(len(sentences))]
@@ -232,8 +228,8 @@ class _CheckpointModel:
         step_seed = tf.random.experimental.stateless_fold_in(
             self.model.step_seed(seed, stream=DEMO_SEED_STREAM), batch_index)
         outputs = self.model.compute_outputs(batch, step_seed, training=False)
-        original = batch["input_ids"].numpy()
-        mask = batch["input_mask"].numpy()
+        original = batch["token_ids"].numpy()
+        mask = batch["padding_mask"].numpy()
         written = outputs["disc_input_ids"].numpy()
         labels = outputs["disc_labels"].numpy()
         probs = outputs["disc_probs"].numpy()

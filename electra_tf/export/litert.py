@@ -256,8 +256,8 @@ def representative_from_tfrecords(file_pattern, sequence_length, vocab_path, cou
     batches = []
     for example in dataset.take(int(count)):
         batches.append(trim_padding(_fit(
-            example["input_ids"].numpy(), example["segment_ids"].numpy(),
-            example["input_mask"].numpy(), sequence_length, pad_id)))
+            example["token_ids"].numpy(), example["segment_ids"].numpy(),
+            example["padding_mask"].numpy(), sequence_length, pad_id)))
     if not batches:
         raise UsageError(f"representative data {file_pattern!r} holds no examples.")
     return batches
@@ -535,7 +535,7 @@ def classifier_from_finetune_dir(output_dir):
     model, tokenizer, length, labels, results = classifier_from_finetune_dir("runs/rt")
     ```
     """
-    from electra_tf.finetune.classifier import ElectraClassifier
+    from electra_tf.finetune.classification.model import ElectraClassifier
     from electra_tf.finetune.encoder_init import load_encoder
 
     paths = {name: os.path.join(output_dir, name)

@@ -22,6 +22,9 @@ ignores them, so they never change an input or a label.
 
 Example:
 ```python
+# The functions name their arguments input_ids/input_mask; a batch calls them
+# token_ids/padding_mask (keras-hub's names).
+input_ids, input_mask = batch["token_ids"], batch["padding_mask"]
 seeds = tf.random.experimental.stateless_split(step_seed, 3)
 selection = choose_masked_positions(
     input_ids, input_mask, seeds[0], mask_prob=0.15, max_predictions=19,

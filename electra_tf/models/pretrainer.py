@@ -20,6 +20,8 @@ reproducible and the draw different every step. Dropout uses Keras's own seed
 generators (`keras.utils.set_random_seed` makes those reproducible).
 """
 
+import collections.abc
+
 import keras
 import tensorflow as tf
 
@@ -32,7 +34,10 @@ from electra_tf.models.discriminator import hidden_activation
 from electra_tf.models.generator import build_generator
 from electra_tf.models.masked_lm_head import TiedMaskedLMHead
 
-INPUT_KEYS = ("input_ids", "input_mask", "segment_ids")
+# keras-hub's names, as `pretraining_dataset` yields them (the TFRecords keep
+# Google's input_ids/input_mask/segment_ids on disk; data/example_codec.py
+# renames them once, when parsing).
+INPUT_KEYS = ("token_ids", "padding_mask", "segment_ids")
 
 
 @keras.saving.register_keras_serializable(package="electra_tf")
@@ -48,8 +53,9 @@ class ElectraPretrainer(keras.Model):
         **kwargs: passed to `keras.Model` (name, dtype, ...).
 
     Call args (`call` and `compute_outputs`):
-        inputs / batch: dict of int32 [B, T] tensors "input_ids",
-            "input_mask", "segment_ids" (what the data pipeline yields).
+        inputs / batch: dict of int32 [B, T] tensors "token_ids",
+            "padding_mask", "segment_ids" (keras-hub's names; what the data
+            pipeline yields).
         training: bool. Dropout on.
         seed: int32/int64 [2] stateless seed; `step_seed(step)` gives one per
             step. `call` defaults to `step_seed(0)`.
@@ -73,7 +79,7 @@ class ElectraPretrainer(keras.Model):
         vocab_size=tokenizer.vocabulary_size())
     model = ElectraPretrainer.from_tokenizer(config, tokenizer)
     model.compile(optimizer=keras.optimizers.AdamW(5e-4))
-    model.fit(dataset)  # yields {"input_ids", "input_mask", "segment_ids"}
+    model.fit(dataset)  # yields {"token_ids", "padding_mask", "segment_ids"}
     model.discriminator.save_to_preset("electra_small_preset")
 
     # In a custom loop:
@@ -187,16 +193,28 @@ class ElectraPretrainer(keras.Model):
         fixed by the sequence lengths; only *which* positions is random), so
         a distributed loop can all-reduce them before the forward pass and
         pass the global counts as `loss_normalizers`, outside any XLA cluster.
+
+        Args:
+            batch: dict with int [B, T] "token_ids", "padding_mask", "segment_ids".
+
+        Returns:
+            `(gen_count, disc_count)`, float32 scalars.
+
+        Example:
+        ```python
+        gen_count, disc_count = model.loss_counts(batch)
+        ```
         """
-        input_ids = tf.cast(batch["input_ids"], tf.int32)
-        input_mask = tf.cast(batch["input_mask"], tf.int32)
-        candidates = masking.candidates_mask(input_ids, input_mask, self._excluded_ids)
+        check_batch(batch)
+        token_ids = tf.cast(batch["token_ids"], tf.int32)
+        padding_mask = tf.cast(batch["padding_mask"], tf.int32)
+        candidates = masking.candidates_mask(token_ids, padding_mask, self._excluded_ids)
         n = masking.num_to_predict(
-            input_mask, candidates, self.config.mask_prob, self.num_predictions
+            padding_mask, candidates, self.config.mask_prob, self.num_predictions
         )
         return (
             tf.cast(tf.reduce_sum(n), tf.float32),
-            tf.cast(tf.reduce_sum(input_mask), tf.float32),
+            tf.cast(tf.reduce_sum(padding_mask), tf.float32),
         )
 
     @property
@@ -207,7 +225,7 @@ class ElectraPretrainer(keras.Model):
         """Runs one ELECTRA step (spec §2) and returns its tensors (see class docs).
 
         Args:
-            batch: dict with int [B, T] "input_ids", "input_mask", "segment_ids".
+            batch: dict with int [B, T] "token_ids", "padding_mask", "segment_ids".
             seed: int32/int64 [2]. Stateless seed of this step.
             training: bool. Dropout on.
             loss_normalizers: optional `(gen_count, disc_count)` float32
@@ -223,9 +241,10 @@ class ElectraPretrainer(keras.Model):
         outputs["total_loss"], outputs["disc_labels"]
         ```
         """
+        check_batch(batch)
         config = self.config
-        input_ids = tf.cast(batch["input_ids"], tf.int32)
-        input_mask = tf.cast(batch["input_mask"], tf.int32)
+        token_ids = tf.cast(batch["token_ids"], tf.int32)
+        padding_mask = tf.cast(batch["padding_mask"], tf.int32)
         segment_ids = tf.cast(batch["segment_ids"], tf.int32)
         position_seed, mask_seed, sample_seed = tf.unstack(
             tf.random.experimental.stateless_split(seed, num=3)
@@ -233,15 +252,15 @@ class ElectraPretrainer(keras.Model):
 
         # §2.1-2.4: choose positions, hide most of them behind [MASK].
         selection = masking.choose_masked_positions(
-            input_ids,
-            input_mask,
+            token_ids,
+            padding_mask,
             position_seed,
             mask_prob=config.mask_prob,
             max_predictions=self.num_predictions,
             excluded_ids=self._excluded_ids,
         )
         gen_input_ids = masking.mask_for_generator(
-            input_ids,
+            token_ids,
             selection.positions,
             selection.weights,
             self.mask_id,
@@ -251,7 +270,7 @@ class ElectraPretrainer(keras.Model):
 
         # §2.5: generator logits at the chosen positions only.
         gen_hidden = self.generator(
-            {"token_ids": gen_input_ids, "segment_ids": segment_ids, "padding_mask": input_mask},
+            {"token_ids": gen_input_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
             training=training,
         )
         gen_logits = tf.cast(self.generator_head(gen_hidden, selection.positions), tf.float32)
@@ -264,11 +283,11 @@ class ElectraPretrainer(keras.Model):
             disallowed_ids=selection.ids if config.disallow_correct else None,
         )
         disc_input_ids, disc_labels = masking.replace_tokens(
-            input_ids, input_mask, selection.positions, selection.weights, sampled_ids
+            token_ids, padding_mask, selection.positions, selection.weights, sampled_ids
         )
 
         disc_hidden = self.discriminator(
-            {"token_ids": disc_input_ids, "segment_ids": segment_ids, "padding_mask": input_mask},
+            {"token_ids": disc_input_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
             training=training,
         )["sequence_output"]
         disc_logits = tf.cast(self.discriminator_head(disc_hidden), tf.float32)
@@ -278,7 +297,7 @@ class ElectraPretrainer(keras.Model):
             gen_logits, selection.ids, selection.weights
         )
         disc_sum, disc_count = losses.replaced_token_detection_loss_terms(
-            disc_logits, disc_labels, input_mask
+            disc_logits, disc_labels, padding_mask
         )
         gen_normalizer, disc_normalizer = gen_count, disc_count
         if loss_normalizers is not None:
@@ -366,11 +385,11 @@ class ElectraPretrainer(keras.Model):
         Losses are running means of the step values. Generator metrics are
         weighted by `masked_weights` (real prediction slots only);
         discriminator metrics ("replaced" is the positive class) are weighted
-        by `input_mask` (every non-pad token).
+        by `padding_mask` (every non-pad token).
 
         Args:
             outputs: dict from `compute_outputs`.
-            batch: the batch it was computed from (for "input_mask").
+            batch: the batch it was computed from (for "padding_mask").
 
         Returns:
             dict name -> scalar: loss (total), gen_loss, disc_loss,
@@ -382,7 +401,7 @@ class ElectraPretrainer(keras.Model):
         logs = model.update_metrics(model.compute_outputs(batch, seed), batch)
         ```
         """
-        token_weights = tf.cast(batch["input_mask"], tf.float32)
+        token_weights = tf.cast(batch["padding_mask"], tf.float32)
         slot_weights = outputs["masked_weights"]
         labels = tf.cast(outputs["disc_labels"], tf.float32)
         probs = outputs["disc_probs"]
@@ -446,9 +465,9 @@ class ElectraPretrainer(keras.Model):
         ```
         """
         batch = _unpack(data)
-        input_ids = tf.cast(batch["input_ids"], tf.int64)
-        positions = tf.range(1, tf.shape(input_ids)[1] + 1, dtype=tf.int64)
-        fingerprint = tf.reduce_sum(input_ids * positions[tf.newaxis, :])
+        token_ids = tf.cast(batch["token_ids"], tf.int64)
+        positions = tf.range(1, tf.shape(token_ids)[1] + 1, dtype=tf.int64)
+        fingerprint = tf.reduce_sum(token_ids * positions[tf.newaxis, :])
         seed = self.step_seed(fingerprint, stream=1)
         outputs = self.compute_outputs(batch, seed, training=False)
         return self.update_metrics(outputs, batch)
@@ -517,12 +536,47 @@ def dense_gradients(gradients):
     return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
 
 
+def check_batch(batch):
+    """Raises a clear error for a batch that lacks the `INPUT_KEYS`.
+
+    Runs in Python while tracing, so it costs nothing per step. The likely
+    culprit is a dict built by hand with the TFRecord feature names, which
+    would otherwise fail as a bare `KeyError: 'token_ids'`.
+
+    Args:
+        batch: dict of tensors.
+
+    Raises:
+        ValueError: not a dict, or a key of `INPUT_KEYS` is missing.
+
+    Example:
+    ```python
+    check_batch({"token_ids": ids, "padding_mask": mask, "segment_ids": segments})
+    ```
+    """
+    if not isinstance(batch, collections.abc.Mapping):
+        raise ValueError(
+            f"ElectraPretrainer batches are dicts with keys {', '.join(INPUT_KEYS)}; "
+            f"got {type(batch).__name__}."
+        )
+    missing = [key for key in INPUT_KEYS if key not in batch]
+    if not missing:
+        return
+    message = (
+        f"ElectraPretrainer batches need the keys {', '.join(INPUT_KEYS)} (keras-hub's names); "
+        f"missing {', '.join(missing)}; got {', '.join(sorted(map(str, batch))) or 'none'}."
+    )
+    if "input_ids" in batch or "input_mask" in batch:
+        message += (
+            " input_ids/input_mask are the TFRecord feature names: rename them to "
+            "token_ids/padding_mask, or read the files with "
+            "electra_tf.data.pretraining_dataset, which does."
+        )
+    raise ValueError(message)
+
+
 def _unpack(data):
     """The feature dict of a batch: `fit` may pass `(x,)` or `(x, y, w)` tuples."""
     batch, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-    missing = [key for key in INPUT_KEYS if key not in batch]
-    if missing:
-        raise ValueError(
-            f"ElectraPretrainer batches need {', '.join(INPUT_KEYS)}; missing {', '.join(missing)}."
-        )
+    check_batch(batch)
     return batch

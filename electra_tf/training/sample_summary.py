@@ -14,15 +14,15 @@ def replaced_token_table(tokenizer, outputs, batch, index=0, max_tokens=64):
     Args:
         tokenizer: `ElectraTokenizer` (for id -> token).
         outputs: dict from `ElectraPretrainer.compute_outputs`.
-        batch: the input batch.
+        batch: the input batch (dict with "token_ids", "padding_mask").
         index: int. Which example of the batch.
         max_tokens: int. Rows shown at most.
 
     Returns:
         str (Markdown), for `tf.summary.text`.
     """
-    original = np.asarray(batch["input_ids"])[index]
-    length = int(np.asarray(batch["input_mask"])[index].sum())
+    original = np.asarray(batch["token_ids"])[index]
+    length = int(np.asarray(batch["padding_mask"])[index].sum())
     seen = np.asarray(outputs["disc_input_ids"])[index]
     probs = np.asarray(outputs["disc_probs"])[index]
     weights = np.asarray(outputs["masked_weights"])[index]

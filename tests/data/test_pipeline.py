@@ -28,7 +28,7 @@ def _context(pipeline_id, num_pipelines=2):
 
 
 def _rows(dataset):
-    return [tuple(row) for batch in dataset for row in batch["input_ids"].numpy()]
+    return [tuple(row) for batch in dataset for row in batch["token_ids"].numpy()]
 
 
 @pytest.mark.parametrize("num_shards", [4, 1])
@@ -50,10 +50,32 @@ def test_two_input_pipelines_read_disjoint_complete_parts(tmp_path, corpus_path,
 def test_training_batches_are_fixed_size_int32_and_repeat(data_dir):
     dataset = pretraining_dataset(os.path.join(data_dir, "*.tfrecord"), 8, 64,
                                   _context(0), is_training=True, seed=1)
-    assert dataset.element_spec["input_ids"].shape.as_list() == [4, 64]  # per replica
+    assert dataset.element_spec["token_ids"].shape.as_list() == [4, 64]  # per replica
     batches = list(dataset.take(200))  # more than one epoch of this pipeline's half
-    assert all(b["input_ids"].dtype == tf.int32 and b["input_ids"].shape == (4, 64)
+    assert all(b["token_ids"].dtype == tf.int32 and b["token_ids"].shape == (4, 64)
                for b in batches)
+
+
+BATCH_KEYS = {"token_ids", "padding_mask", "segment_ids"}
+
+
+def test_tfrecords_keep_google_names_and_batches_use_keras_hub_names(data_dir, corpus_path,
+                                                                    small_vocab_path):
+    # On disk: the reference's feature names, so its TFRecords and ours stay interchangeable.
+    record = next(iter(tf.data.TFRecordDataset(
+        sorted(tf.io.gfile.glob(os.path.join(data_dir, "*.tfrecord"))))))
+    features = tf.train.Example.FromString(record.numpy()).features.feature
+    assert set(features) == {"input_ids", "input_mask", "segment_ids"}
+    # In memory: keras-hub's names, and nothing else, from both input modes.
+    batch = next(iter(pretraining_dataset(os.path.join(data_dir, "*.tfrecord"), 8, 64,
+                                          is_training=False)))
+    assert set(batch) == BATCH_KEYS
+    np.testing.assert_array_equal(batch["token_ids"][0], features["input_ids"].int64_list.value)
+    np.testing.assert_array_equal(batch["padding_mask"][0],
+                                  features["input_mask"].int64_list.value)
+    tokenizer = ElectraTokenizer.from_vocab_file(small_vocab_path)
+    raw = raw_text_dataset(corpus_path, tokenizer, 8, 64, is_training=False)
+    assert set(raw.element_spec) == BATCH_KEYS
 
 
 def test_mismatched_length_or_vocab_is_refused(data_dir, bert_vocab_path, small_vocab_path):
@@ -89,7 +111,7 @@ def test_raw_text_mode_gives_the_tfrecord_examples(tmp_path, corpus_path, small_
 def test_pipeline_throughput_is_reported(data_dir):
     # Not a benchmark (see benchmarks/): only that a full pass yields every token.
     metadata = json.load(open(os.path.join(data_dir, "metadata.json")))
-    tokens = sum(int(np.sum(b["input_mask"])) for b in
+    tokens = sum(int(np.sum(b["padding_mask"])) for b in
                  pretraining_dataset(os.path.join(data_dir, "*.tfrecord"), 64, 64,
                                      is_training=False))
     assert tokens == metadata["num_tokens"]

@@ -32,14 +32,14 @@ def test_shards_hold_packed_examples_and_metadata(tmp_path, corpus_path, small_v
     assert len(glob.glob(os.path.join(out, "*.tfrecord"))) == on_disk["num_shards"] == 3
     assert sum(s["num_examples"] for s in on_disk["shards"]) == on_disk["num_examples"]
     batch = _read_all(out, 64)
-    assert batch["input_ids"].shape == (on_disk["num_examples"], 64)
-    assert int(tf.reduce_sum(batch["input_mask"])) == on_disk["num_tokens"]
+    assert batch["token_ids"].shape == (on_disk["num_examples"], 64)
+    assert int(tf.reduce_sum(batch["padding_mask"])) == on_disk["num_tokens"]
     tokenizer = ElectraTokenizer.from_vocab_file(small_vocab_path)
-    assert (batch["input_ids"][:, 0].numpy() == tokenizer.cls_id).all()
+    assert (batch["token_ids"][:, 0].numpy() == tokenizer.cls_id).all()
     # Real text survives the trip: the first example starts with the corpus's first words.
     first_line = open(corpus_path, encoding="utf-8").readline()
     expected = tf.function(tokenizer.tokenize)(tf.constant([first_line])).to_list()[0][:5]
-    starts = batch["input_ids"][:, 1:6].numpy().tolist()
+    starts = batch["token_ids"][:, 1:6].numpy().tolist()
     assert expected in starts
 
 
@@ -49,7 +49,7 @@ def test_output_depends_on_seed_not_on_workers(tmp_path, corpus_path, small_voca
         out = str(tmp_path / name)
         build_pretraining_data(corpus_path, small_vocab_path, out, max_seq_length=32,
                                num_shards=2, num_workers=workers, seed=seed, show_progress=False)
-        runs[name] = _read_all(out, 32)["input_ids"].numpy()
+        runs[name] = _read_all(out, 32)["token_ids"].numpy()
     np.testing.assert_array_equal(runs["a"], runs["b"])
     assert runs["a"].shape != runs["c"].shape or (runs["a"] != runs["c"]).any()
 

@@ -39,7 +39,7 @@ def make_batch(
     """[CLS] A [SEP] B [SEP] [PAD]..., random real lengths, int32 numpy arrays.
 
     Words are drawn from `word_ids` (default: every id above the specials).
-    Padded positions hold [PAD], input_mask 0.
+    Padded positions hold [PAD], padding_mask 0 (keras-hub batch keys).
     """
     rng = np.random.default_rng(seed)
     if word_ids is None:
@@ -57,4 +57,4 @@ def make_batch(
         ids[row, length - 1] = special_ids["sep_id"]
         mask[row, :length] = 1
         segments[row, middle + 1 : length] = 1
-    return {"input_ids": ids, "input_mask": mask, "segment_ids": segments}
+    return {"token_ids": ids, "padding_mask": mask, "segment_ids": segments}

@@ -14,8 +14,8 @@ EXCLUDED = (SPECIAL_IDS["cls_id"], SPECIAL_IDS["sep_id"], SPECIAL_IDS["mask_id"]
 
 def choose(batch, seed=(1, 2), mask_prob=0.15, max_predictions=5, excluded=EXCLUDED):
     selection = masking.choose_masked_positions(
-        batch["input_ids"],
-        batch["input_mask"],
+        batch["token_ids"],
+        batch["padding_mask"],
         tf.constant(seed, tf.int64),
         mask_prob=mask_prob,
         max_predictions=max_predictions,
@@ -32,16 +32,16 @@ def real_slots(positions, weights):
 def test_special_tokens_and_padding_are_never_chosen():
     batch = make_batch(64, 32, min_length=4, seed=1)
     # Put some [MASK] tokens in the input too: they must not be chosen either.
-    batch["input_ids"][:, 1::7] = np.where(
-        batch["input_mask"][:, 1::7] > 0, SPECIAL_IDS["mask_id"], batch["input_ids"][:, 1::7]
+    batch["token_ids"][:, 1::7] = np.where(
+        batch["padding_mask"][:, 1::7] > 0, SPECIAL_IDS["mask_id"], batch["token_ids"][:, 1::7]
     )
     # A high mask_prob makes every sequence choose as much as it can.
     positions, _, weights = choose(batch, mask_prob=0.9, max_predictions=32)
     chosen_tokens = np.concatenate(
-        [batch["input_ids"][row, p] for row, p in enumerate(real_slots(positions, weights))]
+        [batch["token_ids"][row, p] for row, p in enumerate(real_slots(positions, weights))]
     )
     chosen_mask = np.concatenate(
-        [batch["input_mask"][row, p] for row, p in enumerate(real_slots(positions, weights))]
+        [batch["padding_mask"][row, p] for row, p in enumerate(real_slots(positions, weights))]
     )
     assert chosen_tokens.size > 500
     assert not set(chosen_tokens) & set(SPECIAL_IDS.values())
@@ -53,7 +53,7 @@ def test_count_per_sequence_follows_the_reference_formula():
     mask_prob = 0.15
     batch = make_batch(200, 64, min_length=4, seed=2)
     positions, _, weights = choose(batch, mask_prob=mask_prob, max_predictions=max_predictions)
-    num_real = batch["input_mask"].sum(axis=1)
+    num_real = batch["padding_mask"].sum(axis=1)
     # float32 product and round-half-to-even, as the reference's tf.round.
     expected = np.maximum(
         1,
@@ -77,7 +77,7 @@ def test_count_is_capped_at_the_number_of_candidates():
     ids[1, 5] = 12  # 1 candidate
     # Row 2: only specials, nothing to choose.
     mask = np.ones_like(ids)
-    batch = {"input_ids": ids, "input_mask": mask}
+    batch = {"token_ids": ids, "padding_mask": mask}
     positions, masked_ids, weights = choose(batch, max_predictions=5)
     np.testing.assert_array_equal(weights.sum(axis=1), [2, 1, 0])
     assert sorted(positions[0][weights[0] > 0]) == [1, 2]
@@ -96,7 +96,7 @@ def test_positions_are_chosen_without_replacement():
 def test_masked_ids_are_the_original_tokens():
     batch = make_batch(32, 32, seed=4)
     positions, masked_ids, weights = choose(batch)
-    original = np.take_along_axis(batch["input_ids"], positions, axis=1)
+    original = np.take_along_axis(batch["token_ids"], positions, axis=1)
     np.testing.assert_array_equal(masked_ids[weights > 0], original[weights > 0])
 
 
@@ -105,10 +105,10 @@ def test_about_85_percent_of_chosen_positions_show_mask_and_the_rest_keep_their_
     batch = make_batch(2000, 48, min_length=40, seed=5)
     positions, _, weights = choose(batch, max_predictions=7)
     generator_ids = masking.mask_for_generator(
-        batch["input_ids"], positions, weights, mask_id, tf.constant([3, 4]), 0.85
+        batch["token_ids"], positions, weights, mask_id, tf.constant([3, 4]), 0.85
     ).numpy()
 
-    chosen = np.zeros_like(batch["input_mask"], bool)
+    chosen = np.zeros_like(batch["padding_mask"], bool)
     rows = np.repeat(np.arange(len(positions)), positions.shape[1])
     real = weights.reshape(-1) > 0
     chosen[rows[real], positions.reshape(-1)[real]] = True
@@ -119,9 +119,9 @@ def test_about_85_percent_of_chosen_positions_show_mask_and_the_rest_keep_their_
     assert abs(shown_mask.mean() - 0.85) < 0.01
     # The other 15% keep their original token (no random-token replacement).
     np.testing.assert_array_equal(
-        generator_ids[chosen][~shown_mask], batch["input_ids"][chosen][~shown_mask]
+        generator_ids[chosen][~shown_mask], batch["token_ids"][chosen][~shown_mask]
     )
-    np.testing.assert_array_equal(generator_ids[~chosen], batch["input_ids"][~chosen])
+    np.testing.assert_array_equal(generator_ids[~chosen], batch["token_ids"][~chosen])
 
 
 def test_padding_slots_never_change_inputs_or_labels():
@@ -144,7 +144,7 @@ def test_discriminator_input_holds_samples_at_chosen_positions_and_originals_els
     positions, _, weights = choose(batch)
     sampled = np.random.default_rng(0).integers(5, 128, size=positions.shape).astype(np.int32)
     disc_ids, labels = masking.replace_tokens(
-        batch["input_ids"], batch["input_mask"], positions, weights, sampled
+        batch["token_ids"], batch["padding_mask"], positions, weights, sampled
     )
     disc_ids, labels = disc_ids.numpy(), labels.numpy()
     chosen = np.zeros_like(disc_ids, bool)
@@ -153,8 +153,8 @@ def test_discriminator_input_holds_samples_at_chosen_positions_and_originals_els
             disc_ids[row, row_positions], sampled[row][weights[row] > 0]
         )
         chosen[row, row_positions] = True
-    np.testing.assert_array_equal(disc_ids[~chosen], batch["input_ids"][~chosen])
-    np.testing.assert_array_equal(labels, (disc_ids != batch["input_ids"]).astype(np.int32))
+    np.testing.assert_array_equal(disc_ids[~chosen], batch["token_ids"][~chosen])
+    np.testing.assert_array_equal(labels, (disc_ids != batch["token_ids"]).astype(np.int32))
     assert labels.sum() > 0
 
 
@@ -166,9 +166,9 @@ def test_a_correctly_sampled_token_is_labelled_original():
     sampled = masking.sample_from_logits(logits, tf.constant([5, 6]))
     np.testing.assert_array_equal(sampled.numpy()[weights > 0], masked_ids[weights > 0])
     disc_ids, labels = masking.replace_tokens(
-        batch["input_ids"], batch["input_mask"], positions, weights, sampled
+        batch["token_ids"], batch["padding_mask"], positions, weights, sampled
     )
-    np.testing.assert_array_equal(disc_ids.numpy(), batch["input_ids"])
+    np.testing.assert_array_equal(disc_ids.numpy(), batch["token_ids"])
     assert labels.numpy().sum() == 0
 
 
@@ -229,7 +229,7 @@ def test_bert_vocabulary_special_ids():
     assert set(chosen) <= set(word_ids)
     # Masked positions show id 103, not 4.
     generator_ids = masking.mask_for_generator(
-        batch["input_ids"], positions, weights, ids["mask_id"], tf.constant([1, 2]), 1.0
+        batch["token_ids"], positions, weights, ids["mask_id"], tf.constant([1, 2]), 1.0
     ).numpy()
     shown = np.take_along_axis(generator_ids, positions, axis=1)[weights > 0]
     assert np.all(shown == 103)
@@ -251,9 +251,9 @@ def test_masking_compiles_under_xla_with_static_shapes():
         )
 
     seed = tf.constant([1, 2], tf.int64)
-    generator_ids, (disc_ids, labels) = step(batch["input_ids"], batch["input_mask"], seed)
+    generator_ids, (disc_ids, labels) = step(batch["token_ids"], batch["padding_mask"], seed)
     assert generator_ids.shape == (8, 32) and disc_ids.shape == (8, 32)
     # With the original disallowed, every chosen position is labelled replaced.
-    num_real = batch["input_mask"].sum(axis=1).astype(np.float32)
+    num_real = batch["padding_mask"].sum(axis=1).astype(np.float32)
     expected = np.clip(np.round(num_real * np.float32(0.15)), 1, 5)
     np.testing.assert_array_equal(labels.numpy().sum(axis=1), expected)

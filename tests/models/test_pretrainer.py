@@ -39,7 +39,7 @@ def run(model, batch, step=0, training=False):
 def test_outputs_are_consistent_with_the_spec(model, batch):
     out = run(model, batch)
     config = model.config
-    ids, mask = batch["input_ids"], batch["input_mask"]
+    ids, mask = batch["token_ids"], batch["padding_mask"]
     np.testing.assert_array_equal(
         out["disc_labels"], (out["disc_input_ids"] != ids).astype(np.int32) * mask
     )
@@ -67,13 +67,7 @@ def test_generator_logits_are_computed_only_at_masked_positions(model, batch):
     assert out["gen_logits"].dtype == np.float32
     # They are the logits of the gathered positions: the head applied at
     # every position, then indexed, gives the same numbers.
-    hidden = model.generator(
-        {
-            "token_ids": out["gen_input_ids"],
-            "segment_ids": batch["segment_ids"],
-            "padding_mask": batch["input_mask"],
-        }
-    )
+    hidden = model.generator(dict(batch, token_ids=out["gen_input_ids"]))
     every_position = np.tile(np.arange(SEQ_LENGTH), (BATCH_SIZE, 1))
     all_logits = model.generator_head(hidden, every_position).numpy()
     expected = np.take_along_axis(all_logits, out["masked_positions"][..., None], axis=1)
@@ -156,7 +150,7 @@ def test_bert_vocabulary_ids(tmp_path):
     out = run(model, batch)
     chosen = out["masked_ids"][out["masked_weights"] > 0]
     assert chosen.size and not set(chosen) & {0, 101, 102, 103}
-    shown = out["gen_input_ids"] != batch["input_ids"]
+    shown = out["gen_input_ids"] != batch["token_ids"]
     assert shown.any() and np.all(out["gen_input_ids"][shown] == 103)
     assert np.isfinite(out["total_loss"])
 
@@ -167,7 +161,7 @@ def test_update_metrics_matches_numpy(model, batch):
     for metric in model.metrics:
         metric.reset_state()
     logs = {k: float(v) for k, v in model.update_metrics(out_tensors, batch).items()}
-    mask = batch["input_mask"] == 1
+    mask = batch["padding_mask"] == 1
     slots = out["masked_weights"] > 0
     labels = out["disc_labels"][mask]
     predicted = out["disc_probs"][mask] > 0.5
@@ -196,6 +190,21 @@ def test_a_few_adam_steps_reduce_the_loss():
     assert np.isfinite(logs["loss"]) and 0.0 <= logs["disc_auc"] <= 1.0
 
 
+def test_a_batch_with_the_tfrecord_feature_names_is_refused_clearly(model, batch):
+    # Google's on-disk names, as a hand-built dict (not via pretraining_dataset) would carry.
+    old = {"input_ids": batch["token_ids"], "input_mask": batch["padding_mask"],
+           "segment_ids": batch["segment_ids"]}
+    expected = (r"need the keys token_ids, padding_mask, segment_ids.*"
+                r"missing token_ids, padding_mask")
+    with pytest.raises(ValueError, match=expected) as caught:
+        model.compute_outputs(old, model.step_seed(0))
+    assert "pretraining_dataset" in str(caught.value)
+    with pytest.raises(ValueError, match=expected):
+        model.loss_counts(old)
+    with pytest.raises(ValueError, match=expected):
+        model.test_step((old,))
+
+
 def test_mixed_bfloat16_policy_computes_where_the_docs_say(batch):
     """Under mixed_bfloat16: encoders and the heads' hidden dense in bfloat16; attention
     softmax, the heads' output projections and the losses in float32.
@@ -208,8 +217,8 @@ def test_mixed_bfloat16_policy_computes_where_the_docs_say(batch):
     try:
         model = ElectraPretrainer(tiny_config(dropout=0.1), **SPECIAL_IDS)
         assert model.discriminator.token_embedding.embeddings.dtype == "float32"
-        inputs = {"token_ids": batch["input_ids"], "segment_ids": batch["segment_ids"],
-                  "padding_mask": batch["input_mask"]}
+        # A pipeline batch is already a keras-hub backbone input.
+        inputs = batch
         hidden = model.discriminator(inputs, training=True)["sequence_output"]
         gen_hidden = model.generator(inputs, training=True)
         assert hidden.dtype == tf.bfloat16 and gen_hidden.dtype == tf.bfloat16
@@ -266,11 +275,7 @@ def test_forward_compiles_under_xla(model, batch):
 def test_discriminator_is_a_native_keras_hub_backbone(model, batch, tmp_path):
     discriminator = model.discriminator
     assert isinstance(discriminator, keras_hub.models.ElectraBackbone)
-    inputs = {
-        "token_ids": batch["input_ids"],
-        "segment_ids": batch["segment_ids"],
-        "padding_mask": batch["input_mask"],
-    }
+    inputs = batch
     discriminator.save_to_preset(str(tmp_path / "preset"))
     restored = keras_hub.models.Backbone.from_preset(str(tmp_path / "preset"))
     np.testing.assert_allclose(

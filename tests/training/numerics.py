@@ -57,9 +57,9 @@ def ragged_batch(size=GLOBAL_BATCH, seed=0):
     """Real lengths from 4 to 32 tokens, sorted: the first half is much shorter than the second,
     so a mean of the halves' means is far from the mean over the batch."""
     batch = make_batch(size, SEQ_LENGTH, min_length=4, seed=seed)
-    order = np.argsort(batch["input_mask"].sum(axis=1), kind="stable")
+    order = np.argsort(batch["padding_mask"].sum(axis=1), kind="stable")
     batch = {key: value[order] for key, value in batch.items()}
-    tokens = batch["input_mask"].sum(axis=1)
+    tokens = batch["padding_mask"].sum(axis=1)
     assert tokens[size // 2:].sum() > 1.5 * tokens[:size // 2].sum()
     return batch
 

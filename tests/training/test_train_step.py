@@ -110,7 +110,7 @@ def test_mixed_precision_update_matches_float32(policy, accumulate, loss_tol, no
         keras.mixed_precision.set_global_policy(policy)
         try:
             model = new_model(config, weights)
-            size = len(batch["input_ids"]) // accumulate
+            size = len(batch["token_ids"]) // accumulate
             micro = [{k: v[i * size:(i + 1) * size] for k, v in batch.items()}
                      for i in range(accumulate)]
             loss, grad_norm = one_update(model, config, micro, grad_accum_steps=accumulate,
