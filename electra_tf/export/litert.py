@@ -39,6 +39,7 @@ from electra_tf.export.litert_tokenizer import CUSTOM_OPS
 from electra_tf.export.litert_tokenizer import NORMALIZATION_DIFFERENCES
 from electra_tf.export.litert_tokenizer import LiteRTTokenizer
 from electra_tf.export.variable_tracking import track_backing_variables
+from electra_tf.models.discriminator import replaced_token_detection
 
 FLOAT32 = "float32"
 DYNAMIC_INT8 = "dynamic_int8"
@@ -123,10 +124,9 @@ def _inputs(token_ids, segment_ids, padding_mask):
 
 
 def _detector_outputs(layers, token_ids, segment_ids, padding_mask):
-    hidden = layers["backbone"](_inputs(token_ids, segment_ids, padding_mask),
-                                training=False)["sequence_output"]
-    logits = tf.cast(layers["head"](hidden, training=False), tf.float32)
-    return {"replaced_probability": tf.sigmoid(logits) * tf.cast(padding_mask, tf.float32)}
+    detection = replaced_token_detection(layers["backbone"], layers["head"],
+                                         _inputs(token_ids, segment_ids, padding_mask))
+    return {"replaced_probability": detection["replaced_probability"]}
 
 
 def _encoder_outputs(layers, token_ids, segment_ids, padding_mask):

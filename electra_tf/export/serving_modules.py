@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from electra_tf.export.request_checks import check_model_inputs
 from electra_tf.export.text_inputs import TextPacker
+from electra_tf.models.discriminator import replaced_token_detection
 
 TEXT = tf.TensorSpec([None], tf.string, name="text")
 TEXT_PAIR = tf.TensorSpec([None], tf.string, name="text_pair")
@@ -56,14 +57,14 @@ class DiscriminatorServing(tf.Module):
         }
 
     def _detect(self, token_ids, segment_ids, padding_mask):
-        encoded = self._encode(token_ids, segment_ids, padding_mask)
-        logits = tf.cast(self.head(encoded["sequence_output"], training=False), tf.float32)
-        mask = tf.cast(padding_mask, tf.float32)
+        detection = replaced_token_detection(
+            self.backbone, self.head,
+            {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask})
         return {
             "tokens": tf.where(padding_mask > 0, tf.gather(self.vocabulary, token_ids), ""),
             "token_ids": token_ids,
             "padding_mask": padding_mask,
-            "replaced_probability": tf.sigmoid(logits) * mask,
+            "replaced_probability": detection["replaced_probability"],
         }
 
     @tf.function(input_signature=[TEXT])

@@ -7,6 +7,7 @@ import and fine-tuning.
 
 from electra_tf.models.discriminator import ReplacedTokenDetectionHead
 from electra_tf.models.discriminator import build_discriminator
+from electra_tf.models.discriminator import replaced_token_detection
 from electra_tf.models.generator import ElectraGenerator
 from electra_tf.models.generator import build_generator
 from electra_tf.models.losses import cross_replica_sum
@@ -40,6 +41,7 @@ __all__ = [
     "masked_lm_loss_terms",
     "num_to_predict",
     "replace_tokens",
+    "replaced_token_detection",
     "replaced_token_detection_loss",
     "replaced_token_detection_loss_terms",
     "sample_from_logits",

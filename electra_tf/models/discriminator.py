@@ -193,3 +193,34 @@ class ReplacedTokenDetectionHead(keras.layers.Layer):
             }
         )
         return config
+
+
+def replaced_token_detection(backbone, head, inputs, training=False):
+    """The discriminator's verdict on every token: backbone -> RTD head -> sigmoid.
+
+    The one place this is computed: the pretraining step, the SavedModel and
+    LiteRT exports and the demo all call it, so they cannot disagree on
+    (for instance) what padding positions report.
+
+    Args:
+        backbone: the discriminator `keras_hub.models.ElectraBackbone`.
+        head: its `ReplacedTokenDetectionHead`.
+        inputs: dict of int [B, T] "token_ids", "segment_ids", "padding_mask".
+        training: bool. Dropout in the backbone.
+
+    Returns:
+        dict of float32 [B, T] tensors: "logits", and
+        "replaced_probability" = sigmoid(logits), 0 on padding.
+
+    Example:
+    ```python
+    detection = replaced_token_detection(
+        model.discriminator, model.discriminator_head,
+        {"token_ids": ids, "segment_ids": segments, "padding_mask": mask})
+    detection["replaced_probability"]  # [B, T]
+    ```
+    """
+    hidden = backbone(inputs, training=training)["sequence_output"]
+    logits = keras.ops.cast(head(hidden), "float32")
+    mask = keras.ops.cast(inputs["padding_mask"], "float32")
+    return {"logits": logits, "replaced_probability": keras.ops.sigmoid(logits) * mask}

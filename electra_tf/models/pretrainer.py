@@ -31,6 +31,7 @@ from electra_tf.models import masking
 from electra_tf.models.discriminator import ReplacedTokenDetectionHead
 from electra_tf.models.discriminator import build_discriminator
 from electra_tf.models.discriminator import hidden_activation
+from electra_tf.models.discriminator import replaced_token_detection
 from electra_tf.models.generator import build_generator
 from electra_tf.models.masked_lm_head import TiedMaskedLMHead
 
@@ -71,7 +72,8 @@ class ElectraPretrainer(keras.Model):
         gen_logits: float32 [B, P, V], at the masked positions only.
         sampled_ids: int32 [B, P].
         disc_input_ids: int32 [B, T]; disc_labels: int32 [B, T], 1 = replaced.
-        disc_logits, disc_probs: float32 [B, T].
+        disc_logits: float32 [B, T]; disc_probs: float32 [B, T],
+            sigmoid(disc_logits), 0 on padding.
 
     Example:
     ```python
@@ -286,11 +288,13 @@ class ElectraPretrainer(keras.Model):
             token_ids, padding_mask, selection.positions, selection.weights, sampled_ids
         )
 
-        disc_hidden = self.discriminator(
+        detection = replaced_token_detection(
+            self.discriminator,
+            self.discriminator_head,
             {"token_ids": disc_input_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
             training=training,
-        )["sequence_output"]
-        disc_logits = tf.cast(self.discriminator_head(disc_hidden), tf.float32)
+        )
+        disc_logits = detection["logits"]
 
         # §2.9: losses in float32.
         gen_sum, gen_count = losses.masked_lm_loss_terms(
@@ -323,7 +327,7 @@ class ElectraPretrainer(keras.Model):
             "disc_input_ids": disc_input_ids,
             "disc_labels": disc_labels,
             "disc_logits": disc_logits,
-            "disc_probs": tf.sigmoid(disc_logits),
+            "disc_probs": detection["replaced_probability"],
         }
 
     def call(self, inputs, training=None, seed=None):

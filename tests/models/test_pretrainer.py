@@ -53,7 +53,7 @@ def test_outputs_are_consistent_with_the_spec(model, batch):
     labels = out["disc_labels"]
     per_token = np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
     np.testing.assert_allclose(out["disc_loss"], per_token[mask == 1].mean(), rtol=1e-5)
-    np.testing.assert_allclose(out["disc_probs"], 1 / (1 + np.exp(-logits)), rtol=1e-5)
+    np.testing.assert_allclose(out["disc_probs"], mask / (1 + np.exp(-logits)), rtol=1e-5)
     # The generator saw [MASK] only at chosen positions.
     shown = out["gen_input_ids"] != ids
     assert np.all(out["gen_input_ids"][shown] == SPECIAL_IDS["mask_id"])
