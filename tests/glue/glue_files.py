@@ -31,7 +31,8 @@ FILES = {
         "bc01\t1\t\tHe said \"so\" and left.\n"),
     "CoLA/dev.tsv": (
         "gj04\t1\t\tThe sailors rode the breeze clear of the rocks.\n"
-        "gj04\t0\t*\tThe more you \"eat, the less you want.\n"),
+        "gj04\t0\t*\tThe more you \"eat, the less you want.\n"
+        "bc01\t1\t\t\"Who's there?\" she asked.\n"),
     "SST-2/train.tsv": (
         "sentence\tlabel\n"
         "hide new secretions from the parental units \t0\n"
@@ -97,7 +98,7 @@ FILES = {
     "MNLI/dev_matched.tsv": (
         MNLI_DEV_HEADER + "\n"
         + _mnli_row(0, "The new rights are nice enough", "Everyone really likes the newest "
-                    "benefits ", ["neutral", "entailment", "neutral", "neutral", "neutral",
+                    "benefits ", ["entailment", "neutral", "neutral", "neutral", "entailment",
                                   "neutral"]) + "\n"
         + _mnli_row(1, "This site includes a list of all award winners.", "The Government "
                     "Executive articles housed on the website are not able to be searched.",
@@ -107,7 +108,7 @@ FILES = {
         + _mnli_row(0, "Your contribution helped make it possible for us to provide our "
                     "students with a quality education.", "Your contributions were of no "
                     "help with our students' education.", ["contradiction"] * 6) + "\n"
-        + _mnli_row(1, "The \"Reagan\" era is over.", "It ended.",
+        + _mnli_row(1, "The \"Reagan\" era is over.", "\"It ended.",
                     ["entailment"] * 6) + "\n"),
     "QNLI/train.tsv": (
         "index\tquestion\tsentence\tlabel\n"

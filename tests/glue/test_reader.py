@@ -5,6 +5,7 @@ import os
 import pytest
 
 from electra_tf.errors import UsageError
+from electra_tf.finetune.glue.reader import GlueSplit
 from electra_tf.finetune.glue.reader import read_split
 from electra_tf.finetune.glue.reader import read_task
 from electra_tf.finetune.glue.tasks import TASKS
@@ -16,7 +17,7 @@ EXPECTED = {
     ("cola", "train"): [("Our friends won't buy this analysis, let alone the next one we "
                          "propose.", None, "1"), ("He said \"so\" and left.", None, "1")],
     ("cola", "dev"): [("The sailors rode the breeze clear of the rocks.", None, "1"),
-                      ("The more you \"eat, the less you want.", None, "0")],
+                      ("\"Who's there?\" she asked.", None, "1")],
     ("sst2", "train"): [("hide new secretions from the parental units ", None, "0"),
                         ("the greatest musicians \"ever ", None, "1")],
     ("sst2", "dev"): [("it 's a charming and often affecting journey . ", None, "1"),
@@ -63,7 +64,7 @@ EXPECTED = {
         ("Your contribution helped make it possible for us to provide our students with a "
          "quality education.", "Your contributions were of no help with our students' "
          "education.", "contradiction"),
-        ("The \"Reagan\" era is over.", "It ended.", "entailment")],
+        ("The \"Reagan\" era is over.", "\"It ended.", "entailment")],
     ("qnli", "train"): [
         ("When did the third Digimon series begin?", "Unlike the two seasons before it and "
          "most of the seasons that followed, Digimon Tamers takes a darker approach.",
@@ -96,7 +97,7 @@ EXPECTED = {
          "cleaned.", "0"),
         ("Jane knocked on Susan's door but she did not answer.", "Susan did not answer.", "1")],
 }
-COUNTS = {("cola", "train"): 3, ("mnli", "train"): 3, ("wnli", "train"): 3}
+COUNTS = {("cola", "train"): 3, ("cola", "dev"): 3, ("mnli", "train"): 3, ("wnli", "train"): 3}
 
 
 @pytest.fixture(scope="module")
@@ -217,8 +218,12 @@ def test_task_names_parse_in_glue_order_with_aliases():
 
 
 def test_sample_is_fixed_and_both_orders_swap_pairs(glue_dir):
+    many = GlueSplit(path="x", texts=[str(i) for i in range(1000)], text_pairs=None,
+                     labels=["0", "1"] * 500)
+    assert many.sample(10).texts == many.sample(10).texts  # the same draw on every run
+    assert many.sample(10).texts != many.sample(10, seed=1).texts
+    assert many.sample(10).texts != many.texts[:10]  # drawn, not the first rows
     split = read_task(TASKS["mnli"], glue_dir).train
-    assert split.sample(2).texts == split.sample(2).texts
     assert len(split.sample(2)) == 2 and split.sample(10) is split
     both = split.with_both_orders()
     assert both.texts == split.texts + split.text_pairs

@@ -98,7 +98,7 @@ def test_glue_score_is_the_papers_eight_task_mean():
     assert names == ["cola", "rte"] and value == pytest.approx((67.7 + 82.7) / 2)
 
 
-@pytest.mark.parametrize("values", [[0.7, 0.9, 0.8], [0.5, 0.9, 0.6, 0.8], [0.42]])
+@pytest.mark.parametrize("values", [[0.7, 0.95, 0.8], [0.5, 0.9, 0.6, 0.62], [0.42]])
 def test_median_and_spread_over_seeds(values):
     runs = {seed: {"accuracy": v, "f1": 1 - v} for seed, v in enumerate(values, start=1)}
     summary = report.summarize_seeds(runs)
@@ -114,19 +114,22 @@ def test_median_and_spread_over_seeds(values):
             assert summary["std"][figure] is None
 
 
-def _report(medians, seeds=(1, 2, 3)):
+def _report(medians):
     tasks = {}
     for name, median in medians.items():
-        runs = {str(seed): dict(median) for seed in seeds}
-        tasks[name] = {**report.summarize_seeds({s: dict(median) for s in seeds}),
-                       "runs": runs, "train_examples": 100,
+        # Three seeds around the median, skewed so that their mean differs from it.
+        runs = {seed: {k: v + offset for k, v in median.items()}
+                for seed, offset in ((1, -0.01), (2, 0.0), (3, 0.05))}
+        tasks[name] = {**report.summarize_seeds(runs),
+                       "runs": {str(seed): scores for seed, scores in runs.items()},
+                       "train_examples": 100,
                        "dev_examples": {"dev": 10, "mismatched": 12} if name == "mnli"
                        else {"dev": 10}, "skipped_rows": {}}
     value, names = report.average_of_tasks(medians)
     return {"tasks": tasks, "glue_score": report.glue_score(medians),
             "average_of_tasks": {"value": value, "tasks": names},
             "settings": {"init": "runs/m", "hparams_file": "configs/finetune/base.json",
-                         "max_train_examples": None, "seeds": list(seeds)}}
+                         "max_train_examples": None, "seeds": [1, 2, 3]}}
 
 
 def test_summary_table_shows_medians_and_the_glue_score():
