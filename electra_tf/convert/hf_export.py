@@ -160,8 +160,8 @@ def export_hf(model_dir, output_dir=None, discriminator_dir=None, generator_dir=
     from electra_tf.training.model_dir import load_pretrainer
 
     if output_dir:
-        discriminator_dir = discriminator_dir or os.path.join(output_dir, "discriminator")
-        generator_dir = generator_dir or os.path.join(output_dir, "generator")
+        discriminator_dir = discriminator_dir or os.path.join(output_dir, name_maps.DISCRIMINATOR)
+        generator_dir = generator_dir or os.path.join(output_dir, name_maps.GENERATOR)
     if not discriminator_dir and not generator_dir:
         raise UsageError("pass --output_dir, or --discriminator_dir and/or --generator_dir, "
                          "as the destination of the Hugging Face folders.")

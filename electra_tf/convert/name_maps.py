@@ -20,15 +20,17 @@ tower-relative sizes "h" / "i" (the tower's hidden and FFN widths).
 import dataclasses
 import re
 
+# The tower names are also the export folder names; one spelling for both.
+from electra_tf.export.export_layout import DISCRIMINATOR
+from electra_tf.export.export_layout import GENERATOR
+from electra_tf.export.export_layout import TOWERS
+
 # How a canonical (TF1) array becomes ours; see layouts.py.
 PLAIN = "plain"  # the same array
 HEADS_IN = "heads_in"  # q/k/v kernel: [in, heads*head_dim] -> [in, heads, head_dim]
 HEADS_BIAS = "heads_bias"  # q/k/v bias: [heads*head_dim] -> [heads, head_dim]
 HEADS_OUT = "heads_out"  # attention output kernel: [heads*head_dim, out] -> [heads, head_dim, out]
 
-DISCRIMINATOR = "discriminator"
-GENERATOR = "generator"
-TOWERS = (DISCRIMINATOR, GENERATOR)
 SHARED = "shared"
 
 # TF1 scope of each tower (spec §7) and the Hugging Face class holding it.

@@ -2,8 +2,10 @@
 
 `ReplacedTokenDetector` runs the discriminator of a pretraining run, either
 restored from the run's `model_dir` or loaded from its export (the
-`discriminator/<version>/` SavedModel of `tools/export.py`), on raw sentences
-and gives every wordpiece the probability that it is not the original.
+`discriminator/<version>/` SavedModel of `tools/export.py`, found by
+`electra_tf.export.export_layout.locate_export`), on raw sentences and gives
+every wordpiece the probability that it is not the original. The two sources
+are two `DetectorBackend`s behind the same interface.
 `corrupt_and_detect` first lets the generator replace some wordpieces, as
 pretraining does, so the discriminator's verdicts can be checked against the
 truth. `format_detection`, `format_corruption` and `summary_line` render the
@@ -19,6 +21,7 @@ for pieces in detector.detect(["The movie was great.", "The movie was car."]):
 ```
 """
 
+import abc
 import difflib
 import math
 import os
@@ -28,10 +31,12 @@ import numpy as np
 import tensorflow as tf
 
 from electra_tf.errors import UsageError
+from electra_tf.export.export_layout import DISCRIMINATOR
+from electra_tf.export.export_layout import GENERATOR
+from electra_tf.export.export_layout import is_export
+from electra_tf.export.export_layout import locate_export
 from electra_tf.text import special_tokens
 
-DISCRIMINATOR = "discriminator"
-GENERATOR = "generator"
 # `ElectraPretrainer.step_seed` streams: 0 is training, 1 evaluation; the
 # demo's draws must not repeat either.
 DEMO_SEED_STREAM = 2
@@ -71,73 +76,8 @@ class CorruptedToken(typing.NamedTuple):
     seen_as: typing.Optional[str] = None
 
 
-def locate_export(path):
-    """Finds the discriminator (and generator) SavedModels of an export.
-
-    Args:
-        path: str. An export folder holding `discriminator/<version>/` (the
-            highest version is taken), its `discriminator/` folder, or one
-            SavedModel version folder itself.
-
-    Returns:
-        `(discriminator_dir, generator_dir)`; `generator_dir` is the
-        generator's folder of the same version (else its highest version),
-        or None when the export has none.
-
-    Raises:
-        UsageError: `path` is missing or holds no discriminator SavedModel.
-
-    Example:
-    ```python
-    locate_export("exports")  # ("exports/discriminator/600", "exports/generator/600")
-    ```
-    """
-    path = os.path.normpath(path)
-    if not os.path.exists(path):
-        raise UsageError(f"{path!r} does not exist.")
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        version = os.path.basename(path)
-        generator = os.path.join(os.path.dirname(os.path.dirname(path)), GENERATOR, version)
-        return path, generator if _is_saved_model(generator) else None
-    if _versions(os.path.join(path, DISCRIMINATOR)):
-        export_dir, discriminator_root = path, os.path.join(path, DISCRIMINATOR)
-    elif _versions(path) and os.path.basename(path) != GENERATOR:
-        export_dir, discriminator_root = os.path.dirname(path), path
-    else:
-        hint = ""
-        if os.path.isfile(os.path.join(path, "config.json")):
-            hint = (" It looks like a pretraining model_dir: load it as a model_dir "
-                    "(--model_dir) instead.")
-        raise UsageError(
-            f"{path!r} holds no {DISCRIMINATOR}/<version>/ SavedModel and is not a SavedModel "
-            f"folder. Export the run first (python tools/export.py --model_dir=RUN "
-            f"--export_dir={path}).{hint}"
-        )
-    version = _versions(discriminator_root)[0]
-    generator_versions = _versions(os.path.join(export_dir, GENERATOR))
-    if not generator_versions:
-        return os.path.join(discriminator_root, version), None
-    generator_version = version if version in generator_versions else generator_versions[0]
-    return (os.path.join(discriminator_root, version),
-            os.path.join(export_dir, GENERATOR, generator_version))
-
-
-def _is_saved_model(path):
-    return os.path.isfile(os.path.join(path, "saved_model.pb"))
-
-
-def _versions(folder):
-    """Numeric subfolders holding a SavedModel, highest first (skips exporter .tmp folders)."""
-    if not os.path.isdir(folder):
-        return []
-    names = [name for name in os.listdir(folder)
-             if name.isdigit() and _is_saved_model(os.path.join(folder, name))]
-    return sorted(names, key=int, reverse=True)
-
-
 def _batches(sentences):
-    for start in range(0, len(sentences), BATCH_SIZE):
-        yield start // BATCH_SIZE, sentences[start:start + BATCH_SIZE]
+    return [sentences[start:start + BATCH_SIZE] for start in range(0, len(sentences), BATCH_SIZE)]
 
 
 def _as_sentence_list(sentences):
@@ -192,8 +132,77 @@ def render_pieces(pieces, unk_text=special_tokens.UNK):
     return "".join(parts)
 
 
-class _CheckpointModel:
-    """The pretrainer of a model_dir, restored from a checkpoint; tokenizes in the graph."""
+class DetectorBackend(abc.ABC):
+    """What `ReplacedTokenDetector` runs on: a loaded discriminator (and generator).
+
+    Two implementations: `KerasModelBackend` (a model_dir's `ElectraPretrainer`
+    restored in memory) and `SavedModelBackend` (an export's SavedModels). The
+    detector only batches the sentences and calls these two methods, so a new
+    source (a LiteRT file, a remote server) is one more subclass.
+
+    Attributes:
+        description: str. What is loaded, shown to the user.
+
+    Example:
+    ```python
+    class EveryPieceReplaced(DetectorBackend):
+        description = "a stub"
+
+        def detect(self, texts):
+            return [[(word, 1.0) for word in text.split()] for text in texts]
+
+        def corrupt(self, batches, seed):
+            raise NotImplementedError
+
+    ReplacedTokenDetector(EveryPieceReplaced()).detect(["a b"])  # [[("a", 1.0), ("b", 1.0)]]
+    ```
+    """
+
+    description = ""
+
+    @abc.abstractmethod
+    def detect(self, texts):
+        """p(replaced) for every wordpiece of one batch of texts.
+
+        Args:
+            texts: list of str, at most `BATCH_SIZE`.
+
+        Returns:
+            list (one per text) of lists of `(wordpiece, probability)`,
+            without [CLS]/[SEP]/padding.
+        """
+
+    @abc.abstractmethod
+    def corrupt(self, batches, seed):
+        """Lets the generator replace some wordpieces, then runs the discriminator.
+
+        Takes every batch at once because each backend spreads `seed` over
+        the batches its own way (a per-batch stateless seed, or one numpy
+        generator drawn in sequence).
+
+        Args:
+            batches: list of lists of str, each at most `BATCH_SIZE` texts.
+            seed: int.
+
+        Returns:
+            list (one per text, in order) of lists of `CorruptedToken`.
+        """
+
+
+class KerasModelBackend(DetectorBackend):
+    """The pretrainer of a model_dir, restored from a checkpoint; tokenizes in the graph.
+
+    Args:
+        model_dir: str. A run of tools/pretrain.py.
+        checkpoint: str or None. A ckpt-N prefix; None takes the latest.
+        sequence_length: int or None. None: the run's max_seq_length.
+
+    Example:
+    ```python
+    backend = KerasModelBackend("runs/electra_tiny", None, None)
+    backend.detect(["The movie was car."])
+    ```
+    """
 
     def __init__(self, model_dir, checkpoint, sequence_length):
         from electra_tf.export.text_inputs import TextPacker
@@ -209,22 +218,30 @@ class _CheckpointModel:
         self.vocabulary = np.array(self.tokenizer.get_vocabulary(), dtype=object)
         self.description = f"checkpoint {self.checkpoint}"
 
-    def _pack(self, sentences):
-        token_ids, segment_ids, padding_mask = self.packer(tf.constant(sentences, tf.string))
+    def _pack(self, texts):
+        token_ids, segment_ids, padding_mask = self.packer(tf.constant(texts, tf.string))
         return {"token_ids": token_ids, "padding_mask": padding_mask, "segment_ids": segment_ids}
 
-    def detect(self, sentences):
-        batch = self._pack(sentences)
-        hidden = self.model.discriminator(batch, training=False)["sequence_output"]
-        logits = tf.cast(self.model.discriminator_head(hidden, training=False), tf.float32)
+    def detect(self, texts):
+        from electra_tf.models.discriminator import replaced_token_detection
+
+        batch = self._pack(texts)
+        probs = replaced_token_detection(
+            self.model.discriminator, self.model.discriminator_head, batch
+        )["replaced_probability"].numpy()
         ids = batch["token_ids"].numpy()
         mask = batch["padding_mask"].numpy()
-        probs = tf.sigmoid(logits).numpy()
         return [[(self.vocabulary[ids[b, p]], float(probs[b, p])) for p in _real_positions(mask[b])]
-                for b in range(len(sentences))]
+                for b in range(len(texts))]
 
-    def corrupt(self, sentences, seed, batch_index):
-        batch = self._pack(sentences)
+    def corrupt(self, batches, seed):
+        results = []
+        for index, texts in enumerate(batches):
+            results.extend(self._corrupt_batch(texts, seed, index))
+        return results
+
+    def _corrupt_batch(self, texts, seed, batch_index):
+        batch = self._pack(texts)
         step_seed = tf.random.experimental.stateless_fold_in(
             self.model.step_seed(seed, stream=DEMO_SEED_STREAM), batch_index)
         outputs = self.model.compute_outputs(batch, step_seed, training=False)
@@ -236,7 +253,7 @@ class _CheckpointModel:
         positions = outputs["masked_positions"].numpy()
         weights = outputs["masked_weights"].numpy()
         results = []
-        for b in range(len(sentences)):
+        for b in range(len(texts)):
             chosen = set(positions[b][weights[b] > 0].tolist())
             results.append([
                 CorruptedToken(
@@ -251,8 +268,21 @@ class _CheckpointModel:
         return results
 
 
-class _ExportedModels:
-    """The discriminator (and, for corruption, generator) SavedModels of an export."""
+class SavedModelBackend(DetectorBackend):
+    """The discriminator (and, for corruption, generator) SavedModels of an export.
+
+    Imports only TensorFlow and the tf-text ops: no Keras model is built.
+
+    Args:
+        path: str. What `locate_export` accepts: the export folder, its
+            `discriminator/` folder, or one SavedModel version folder.
+
+    Example:
+    ```python
+    backend = SavedModelBackend("exports")
+    backend.detect(["The movie was car."])
+    ```
+    """
 
     def __init__(self, path):
         import tensorflow_text  # noqa: F401  registers the tf-text ops the graphs use
@@ -264,13 +294,13 @@ class _ExportedModels:
         self._unk_text = None
         self.description = f"SavedModel {self.discriminator_dir}"
 
-    def detect(self, sentences):
-        outputs = self._detect(text=tf.constant(sentences, tf.string))
+    def detect(self, texts):
+        outputs = self._detect(text=tf.constant(texts, tf.string))
         tokens = outputs["tokens"].numpy()
         probs = outputs["replaced_probability"].numpy()
         mask = outputs["padding_mask"].numpy()
         return [[(_decode(tokens[b, p]), float(probs[b, p])) for p in _real_positions(mask[b])]
-                for b in range(len(sentences))]
+                for b in range(len(texts))]
 
     def _generator(self):
         if self._fill_mask is None:
@@ -292,7 +322,15 @@ class _ExportedModels:
             self._unk_text = found[0] if found else special_tokens.UNK
         return self._unk_text
 
-    def corrupt(self, sentences, rng):
+    def corrupt(self, batches, seed):
+        # One generator drawn in sequence: the draws continue across batches.
+        rng = np.random.default_rng(seed)
+        results = []
+        for texts in batches:
+            results.extend(self._corrupt_batch(texts, rng))
+        return results
+
+    def _corrupt_batch(self, sentences, rng):
         fill_mask = self._generator()
         unk_text = self._unk()
         originals = [[piece for piece, _ in pieces] for pieces in self.detect(sentences)]
@@ -407,6 +445,10 @@ class ReplacedTokenDetector:
     `detect` returns only the sentence's own wordpieces: [CLS], [SEP] and
     padding are left out, so an empty sentence gives an empty list.
 
+    Args:
+        backend: `DetectorBackend`. What the classmethods build; pass one
+            directly for another source.
+
     Example:
     ```python
     detector = ReplacedTokenDetector.from_model_dir("runs/electra_tiny")
@@ -419,6 +461,8 @@ class ReplacedTokenDetector:
     """
 
     def __init__(self, backend):
+        if not isinstance(backend, DetectorBackend):
+            raise TypeError(f"backend must be a DetectorBackend, got {type(backend).__name__}.")
         self._backend = backend
 
     @classmethod
@@ -442,11 +486,11 @@ class ReplacedTokenDetector:
         """
         if not os.path.isdir(model_dir):
             raise UsageError(f"{model_dir!r} does not exist (or is not a folder).")
-        if _versions(os.path.join(model_dir, DISCRIMINATOR)):
+        if is_export(model_dir):
             raise UsageError(f"{model_dir!r} is an export (it holds {DISCRIMINATOR}/<version>/), "
                              "not a pretraining model_dir: load it as a SavedModel "
                              "(--saved_model) instead.")
-        return cls(_CheckpointModel(model_dir, checkpoint, sequence_length))
+        return cls(KerasModelBackend(model_dir, checkpoint, sequence_length))
 
     @classmethod
     def from_saved_model(cls, path):
@@ -466,7 +510,7 @@ class ReplacedTokenDetector:
         detector = ReplacedTokenDetector.from_saved_model("exports")
         ```
         """
-        return cls(_ExportedModels(path))
+        return cls(SavedModelBackend(path))
 
     @property
     def description(self):
@@ -489,9 +533,8 @@ class ReplacedTokenDetector:
         # [[("the", 0.02), ("movie", 0.04), ("was", 0.06), ("car", 0.87), (".", 0.01)]]
         ```
         """
-        sentences = _as_sentence_list(sentences)
         results = []
-        for _, batch in _batches(sentences):
+        for batch in _batches(_as_sentence_list(sentences)):
             results.extend(self._backend.detect(batch))
         return results
 
@@ -530,16 +573,7 @@ class ReplacedTokenDetector:
         [t.written for t in tokens if t.replaced]  # e.g. ["film"]
         ```
         """
-        sentences = _as_sentence_list(sentences)
-        results = []
-        if isinstance(self._backend, _CheckpointModel):
-            for index, batch in _batches(sentences):
-                results.extend(self._backend.corrupt(batch, int(seed), index))
-        else:
-            rng = np.random.default_rng(int(seed))
-            for _, batch in _batches(sentences):
-                results.extend(self._backend.corrupt(batch, rng))
-        return results
+        return self._backend.corrupt(_batches(_as_sentence_list(sentences)), int(seed))
 
 
 def _flagged(probability, threshold):

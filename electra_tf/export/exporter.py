@@ -10,6 +10,8 @@ export_dir/
   models.config               serves both models with TF Serving
   batching_parameters.txt
 ```
+
+The folder names live in `export_layout.py`, which also finds them again.
 """
 
 import os
@@ -20,6 +22,11 @@ import numpy as np
 import tensorflow as tf
 
 from electra_tf.errors import UsageError
+from electra_tf.export.export_layout import DISCRIMINATOR
+from electra_tf.export.export_layout import GENERATOR
+from electra_tf.export.export_layout import PRESET
+from electra_tf.export.export_layout import TOWERS
+from electra_tf.export.export_layout import version_dir
 from electra_tf.export.op_audit import audit_saved_model
 from electra_tf.export.preset import save_keras_hub_preset
 from electra_tf.export.serving_config import DEFAULT_SERVING_BASE_PATH
@@ -30,9 +37,6 @@ from electra_tf.export.variable_tracking import track_backing_variables
 from electra_tf.export.warmup import write_warmup_requests
 from electra_tf.training.model_dir import load_pretrainer
 
-DISCRIMINATOR = "discriminator"
-GENERATOR = "generator"
-PRESET = "keras_hub_preset"
 WARMUP_TEXTS = [
     "The movie was great and the acting superb.",
     "I would not watch it again.",
@@ -128,10 +132,7 @@ def export_model_dir(
         raise UsageError(
             f"sequence_length must be in [8, {config.max_position_embeddings}], got {sequence_length}.")
     version = int(version if version is not None else checkpoint.rsplit("-", 1)[-1])
-    paths = {
-        DISCRIMINATOR: os.path.join(export_dir, DISCRIMINATOR, str(version)),
-        GENERATOR: os.path.join(export_dir, GENERATOR, str(version)),
-    }
+    paths = {tower: version_dir(export_dir, tower, version) for tower in TOWERS}
     for path in paths.values():
         check_target(path, overwrite)
     if keras_hub_preset:

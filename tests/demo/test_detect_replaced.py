@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
+from electra_tf.demo.replaced_tokens import BATCH_SIZE
 from electra_tf.demo.replaced_tokens import CorruptedToken
+from electra_tf.demo.replaced_tokens import DetectorBackend
 from electra_tf.demo.replaced_tokens import ReplacedTokenDetector
 from electra_tf.demo.replaced_tokens import _align
 from electra_tf.demo.replaced_tokens import format_corruption
@@ -141,6 +143,33 @@ def test_pieces_split_differently_on_retokenization_are_aligned():
     token = CorruptedToken("b", "##ed", True, True, math.nan, "(cut off)")
     assert "##ed (seen as: (cut off))" in format_corruption([token], 0.5)
     assert summary_line([[token]], 0.0).startswith("replaced 1 of 1 tokens; caught 0 of them")
+
+
+def test_a_backend_gets_batches_and_the_seed_through_one_interface():
+    class Recording(DetectorBackend):
+        description = "recording"
+
+        def __init__(self):
+            self.detected = []
+
+        def detect(self, texts):
+            self.detected.append(len(texts))
+            return [[(text, 0.5)] for text in texts]
+
+        def corrupt(self, batches, seed):
+            self.corrupted = ([len(batch) for batch in batches], seed)
+            return [[] for batch in batches for _ in batch]
+
+    backend = Recording()
+    detector = ReplacedTokenDetector(backend)
+    sentences = [f"s{i}" for i in range(2 * BATCH_SIZE + 3)]
+    assert detector.detect(sentences)[-1] == [("s130", 0.5)]
+    assert backend.detected == [BATCH_SIZE, BATCH_SIZE, 3]
+    assert len(detector.corrupt_and_detect(sentences, seed=7)) == len(sentences)
+    assert backend.corrupted == ([BATCH_SIZE, BATCH_SIZE, 3], 7)
+    assert detector.description == "recording"
+    with pytest.raises(TypeError, match="DetectorBackend"):
+        ReplacedTokenDetector(object())
 
 
 def test_render_pieces_glues_continuations():
