@@ -158,7 +158,7 @@ def classifier(results):
     from electra_tf.export.litert import export_classifier_litert
     from electra_tf.export.litert import trim_padding
     from electra_tf.export.text_inputs import TextPacker
-    from electra_tf.finetune.classification_task import ClassificationData
+    from electra_tf.finetune.classification.data import ClassificationData
 
     model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.finetune_dir)
     columns = dict(text_column=FLAGS.text_column, label_column=FLAGS.label_column)

@@ -28,7 +28,9 @@ flags.DEFINE_string("init", None, "Pretrained encoder: a tools/pretrain.py model
 flags.DEFINE_string("train_file", None, "Training data: CSV/TSV with a header (GLUE files "
                     "work as downloaded) or JSONL.")
 flags.DEFINE_string("dev_file", None, "Dev data in the same format; evaluated every epoch.")
-flags.DEFINE_string("output_dir", None, "Best weights, labels.json, logs/, results.json, export/.")
+flags.DEFINE_string("output_dir", None, "Best weights, labels.json, history.json, logs/, "
+                    "results.json, export/. A run killed before it finished resumes when started "
+                    "again with the same flags (from <output_dir>/backup/).")
 flags.DEFINE_string("text_column", "text", "Column with the (first) text.")
 flags.DEFINE_string("text_pair_column", None, "Column with the second text of pair tasks "
                     "(MRPC, MNLI, ...).")
@@ -50,6 +52,9 @@ flags.DEFINE_float("layer_decay", None, "Layer-wise learning-rate decay: the hea
                    "the full rate, the top layer at decay, each layer below one more factor, "
                    "the embeddings at decay^(layers+1). Default: 0.8, or 0.9 for large models "
                    "(hidden size 1024), as the reference.")
+flags.DEFINE_enum("metric", None, ["accuracy", "matthews_corrcoef", "f1", "pearson", "spearman"],
+                  "classification/regression: the dev metric that picks the best epoch and "
+                  "counts for --patience (default: accuracy; pearson for regression).")
 flags.DEFINE_integer("batch_size", 32, "Batch size.")
 flags.DEFINE_integer("max_seq_length", None, "Tokens per example (default: the pretraining "
                      "length).")
@@ -87,18 +92,16 @@ def main(argv):
             raise UsageError(f"--{name} is required ({FLAGS[name].help})")
     if FLAGS.litert and FLAGS.task not in ("classification", "regression"):
         raise UsageError(f"--litert covers classification and regression, not {FLAGS.task}.")
-    from electra_tf.finetune.run_classification import FinetuneOptions
+    from electra_tf.finetune.job import FinetuneOptions
+    from electra_tf.finetune.job import run_finetuning
 
     options = FinetuneOptions(
-        init=FLAGS.init, train_file=FLAGS.train_file, dev_file=FLAGS.dev_file,
-        output_dir=FLAGS.output_dir, task=FLAGS.task, text_column=FLAGS.text_column,
-        text_pair_column=FLAGS.text_pair_column, label_column=FLAGS.label_column,
-        format=FLAGS.format, epochs=FLAGS.epochs, patience=FLAGS.patience or None,
-        learning_rate=FLAGS.learning_rate, pooling=FLAGS.pooling,
+        init=FLAGS.init, output_dir=FLAGS.output_dir, epochs=FLAGS.epochs,
+        patience=FLAGS.patience or None, learning_rate=FLAGS.learning_rate,
         layer_decay=FLAGS.layer_decay, batch_size=FLAGS.batch_size,
         max_seq_length=FLAGS.max_seq_length, dropout=FLAGS.dropout, seed=FLAGS.seed,
         export=FLAGS.export, overwrite=FLAGS.overwrite, show_progress=FLAGS.progress)
-    results = _run(options)
+    results = run_finetuning(_task(), options)
     dev = ", ".join(f"{k} {v:.4f}" for k, v in results["dev"].items()
                     if isinstance(v, (int, float)))
     print(f"Best epoch {results['best_epoch']}: dev {dev} ({results['seconds']:.0f}s).")
@@ -112,7 +115,7 @@ def main(argv):
 def _export_litert():
     from electra_tf.export.litert import classifier_from_finetune_dir
     from electra_tf.export.litert import export_classifier_litert
-    from electra_tf.finetune.classification_task import ClassificationData
+    from electra_tf.finetune.classification.data import ClassificationData
 
     model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.output_dir)
     train = ClassificationData(FLAGS.train_file, text_column=FLAGS.text_column,
@@ -128,22 +131,28 @@ def _export_litert():
         pair=pair, overwrite=FLAGS.overwrite, log=lambda line: print(line, flush=True))
 
 
-def _run(options):
+def _task():
+    """The `Task` the flags describe (reading its files: bad ones fail here)."""
     if FLAGS.task == "token_classification":
-        from electra_tf.finetune.token_classification import finetune_token_classification
+        from electra_tf.finetune.tagging.task import TaggingTask
 
-        return finetune_token_classification(options, tag_column=FLAGS.tag_column,
-                                             token_column=FLAGS.token_column)
+        return TaggingTask(FLAGS.train_file, FLAGS.dev_file, token_column=FLAGS.token_column,
+                           tag_column=FLAGS.tag_column)
     if FLAGS.task == "question_answering":
-        from electra_tf.finetune.question_answering import finetune_question_answering
+        from electra_tf.finetune.qa.task import QuestionAnsweringTask
 
-        return finetune_question_answering(
-            options, version_2=FLAGS.version_2, doc_stride=FLAGS.doc_stride,
-            max_query_length=FLAGS.max_query_length, max_answer_length=FLAGS.max_answer_length,
-            n_best=FLAGS.n_best, null_threshold=FLAGS.null_threshold)
-    from electra_tf.finetune.run_classification import finetune_classification
+        return QuestionAnsweringTask(
+            FLAGS.train_file, FLAGS.dev_file, version_2=FLAGS.version_2,
+            doc_stride=FLAGS.doc_stride, max_query_length=FLAGS.max_query_length,
+            max_answer_length=FLAGS.max_answer_length, n_best=FLAGS.n_best,
+            null_threshold=FLAGS.null_threshold)
+    from electra_tf.finetune.classification.task import ClassificationTask
 
-    return finetune_classification(options)
+    return ClassificationTask.from_files(
+        FLAGS.train_file, FLAGS.dev_file, text_column=FLAGS.text_column,
+        text_pair_column=FLAGS.text_pair_column, label_column=FLAGS.label_column,
+        format=FLAGS.format, regression=FLAGS.task == "regression", pooling=FLAGS.pooling,
+        metric=FLAGS.metric)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,7 @@ the keras-hub tokenizer with its own normalization switched off.
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-# BERT `_is_control`: every "C*" category (control, format, private use,
-# surrogate) except tab/newline/carriage return (those are whitespace), plus
-# U+FFFD.
-_CONTROL_CHARS = r"[^\P{C}\t\n\r]|\x{FFFD}"
-# BERT `_is_whitespace`: ASCII whitespace and Unicode category Zs.
-_SPACE_CHARS = r"[\t\n\r\p{Zs}]"
-# Nonspacing marks left over after NFD: the accents BERT strips.
-_ACCENT_MARKS = r"\p{Mn}"
+from electra_tf.text import characters
 
 
 def normalize_text(text, lowercase=True):
@@ -40,10 +33,10 @@ def normalize_text(text, lowercase=True):
     ```
     """
     text = tf.convert_to_tensor(text, dtype=tf.string)
-    text = tf.strings.regex_replace(text, _CONTROL_CHARS, "")
-    text = tf.strings.regex_replace(text, _SPACE_CHARS, " ")
+    text = tf.strings.regex_replace(text, characters.CONTROL, "")
+    text = tf.strings.regex_replace(text, characters.SPACE, " ")
     if lowercase:
         text = tf.strings.lower(text, encoding="utf-8")
         text = tf_text.normalize_utf8(text, "NFD")
-        text = tf.strings.regex_replace(text, _ACCENT_MARKS, "")
+        text = tf.strings.regex_replace(text, characters.ACCENT_MARKS, "")
     return text

@@ -15,7 +15,7 @@ from electra_tf.export.litert_tokenizer import NORMALIZATION_DIFFERENCES
 from electra_tf.export.litert_tokenizer import LiteRTTokenizer
 from electra_tf.export.litert_tokenizer import normalization_may_differ
 from electra_tf.export.text_inputs import TextPacker
-from electra_tf.finetune.classifier import ElectraClassifier
+from electra_tf.finetune.classification.model import ElectraClassifier
 from electra_tf.models.pretrainer import ElectraPretrainer
 from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.training.model_dir import load_pretrainer

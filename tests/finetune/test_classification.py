@@ -12,13 +12,14 @@ import pytest
 import tensorflow as tf
 
 from electra_tf.finetune import metrics
-from electra_tf.finetune.classifier import ElectraClassifier
+from electra_tf.finetune.classification.model import ElectraClassifier
+from electra_tf.finetune.classification.task import ClassificationTask
+from electra_tf.finetune.job import FinetuneOptions
+from electra_tf.finetune.job import run_finetuning
 from electra_tf.finetune.layerwise_lr import LayerwiseAdamW
 from electra_tf.finetune.layerwise_lr import create_finetune_optimizer
 from electra_tf.finetune.layerwise_lr import default_layer_decay
 from electra_tf.finetune.layerwise_lr import layer_multipliers
-from electra_tf.finetune.run_classification import FinetuneOptions
-from electra_tf.finetune.run_classification import finetune_classification
 from tests.export import fuzz
 from tests.export.serving_session import assert_serves
 from tests.export.serving_session import serve_in_session
@@ -60,7 +61,7 @@ def test_layer_decay_defaults_by_model_size():
     large = keras_hub.models.ElectraBackbone(vocab_size=10, num_layers=1, num_heads=16,
                                              hidden_dim=1024, embedding_dim=8,
                                              intermediate_dim=8, max_sequence_length=8)
-    assert FinetuneOptions(init="", train_file="", dev_file="", output_dir="").layer_decay is None
+    assert FinetuneOptions(init="", output_dir="").layer_decay is None
     for backbone, decay in ((small, 0.8), (large, 0.9)):
         assert default_layer_decay(backbone) == decay
         model = ElectraClassifier(backbone, 2)
@@ -139,12 +140,12 @@ def finetuned(tmp_path_factory, pretrained):
     root = tmp_path_factory.mktemp("finetune")
     train = _sentences(300, start=400)
     dev = _sentences(60, start=1400)
-    options = FinetuneOptions(init=pretrained, train_file=_write_tsv(root / "train.tsv", train),
-                              dev_file=_write_tsv(root / "dev.tsv", dev),
-                              output_dir=str(root / "out"), text_column="sentence", epochs=5,
+    task = ClassificationTask.from_files(_write_tsv(root / "train.tsv", train),
+                                         _write_tsv(root / "dev.tsv", dev), text_column="sentence")
+    options = FinetuneOptions(init=pretrained, output_dir=str(root / "out"), epochs=5,
                               patience=None, learning_rate=1e-3, batch_size=16,
                               max_seq_length=48, show_progress=False)
-    return finetune_classification(options), options, dev
+    return run_finetuning(task, options), options, dev
 
 
 def test_classifier_learns_a_separable_real_text_task(finetuned):
@@ -167,18 +168,15 @@ def test_exported_classifier_in_the_serving_loader_matches_keras(finetuned, tmp_
     served = {"labels": [label.decode() for label in outputs["label"]],
               "probabilities": outputs["probabilities"]}
 
-    from electra_tf.export.text_inputs import TextPacker
-    from electra_tf.finetune.classifier import ElectraClassifier
     from electra_tf.finetune.encoder_init import load_encoder
+    from electra_tf.text.packing import TextPacker
 
     backbone, tokenizer, _ = load_encoder(options.init)
     model = ElectraClassifier(backbone, 2, pooling=results["pooling"])
-    packer = TextPacker(tokenizer, options.max_seq_length)
-    ids, segments, mask = packer(tf.constant(texts))
-    model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask})
+    inputs = TextPacker(tokenizer, options.max_seq_length)(tf.constant(texts))
+    model(inputs)
     model.load_weights(os.path.join(options.output_dir, "best.weights.h5"))
-    expected = tf.nn.softmax(model({"token_ids": ids, "segment_ids": segments,
-                                    "padding_mask": mask}), axis=-1).numpy()
+    expected = tf.nn.softmax(model(inputs), axis=-1).numpy()
     np.testing.assert_allclose(np.array(served["probabilities"]), expected, atol=1e-5)
     assert served["labels"] == [["about_film", "other"][i] for i in expected.argmax(-1)]
 
@@ -292,13 +290,13 @@ def multiclass_defaults(tmp_path_factory, pretrained):
     """Fine-tunes with FinetuneOptions' defaults (no export: it does not change learning)."""
     root = tmp_path_factory.mktemp("multiclass")
     train, dev = _heldout_source_and_sentiment(80, 25)
-    options = FinetuneOptions(init=pretrained, train_file=_write_tsv(root / "train.tsv", train),
-                              dev_file=_write_tsv(root / "dev.tsv", dev),
-                              output_dir=str(root / "out"), text_column="sentence",
-                              export=False, show_progress=False)
+    task = ClassificationTask.from_files(_write_tsv(root / "train.tsv", train),
+                                         _write_tsv(root / "dev.tsv", dev), text_column="sentence")
+    options = FinetuneOptions(init=pretrained, output_dir=str(root / "out"), export=False,
+                              show_progress=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = finetune_classification(options)
+        results = run_finetuning(task, options)
     return results, dev, [str(w.message) for w in caught]
 
 
@@ -322,8 +320,8 @@ def test_finetuning_prints_no_pooler_or_input_structure_warnings(multiclass_defa
 
 @pytest.mark.parametrize("family", ["classification", "tagging", "qa"])
 def test_every_head_trains_without_pooler_or_structure_warnings(family):
-    from electra_tf.finetune.question_answering import ElectraQuestionAnswerer
-    from electra_tf.finetune.token_classification import ElectraTokenClassifier
+    from electra_tf.finetune.qa.model import ElectraQuestionAnswerer
+    from electra_tf.finetune.tagging.model import ElectraTokenClassifier
 
     backbone = _backbone(num_layers=1)
     model = {"classification": lambda: ElectraClassifier(backbone, 3),
@@ -383,15 +381,14 @@ def test_mean_pooling_averages_real_tokens_only():
 
 def test_litert_export_rebuilds_the_runs_pooling(finetuned):
     from electra_tf.export.litert import classifier_from_finetune_dir
-    from electra_tf.export.text_inputs import TextPacker
+    from electra_tf.text.packing import TextPacker
 
     results, options, dev = finetuned
     model, tokenizer, length, labels, _ = classifier_from_finetune_dir(options.output_dir)
     assert model.pooling == results["pooling"] == "mean"
     texts = [text for text, _ in dev[:6]]
-    ids, segments, mask = TextPacker(tokenizer, length)(tf.constant(texts))
-    ours = tf.nn.softmax(model({"token_ids": ids, "segment_ids": segments,
-                                "padding_mask": mask}), axis=-1).numpy()
+    ours = tf.nn.softmax(model(TextPacker(tokenizer, length)(tf.constant(texts))),
+                         axis=-1).numpy()
     served = tf.saved_model.load(results["export"]).signatures["serving_default"](
         text=tf.constant(texts))["probabilities"].numpy()
     np.testing.assert_allclose(ours, served, atol=1e-5)

@@ -18,8 +18,8 @@ from seqeval import metrics as seqeval
 from seqeval.scheme import IOB2
 from seqeval.scheme import IOBES
 
-from electra_tf.finetune import squad_metrics
-from electra_tf.finetune.seqeval_metrics import entity_scores
+from electra_tf.finetune.qa import squad_metrics
+from electra_tf.finetune.tagging.seqeval_metrics import entity_scores
 
 TYPES = ("PER", "LOC", "MISC")
 

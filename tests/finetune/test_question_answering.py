@@ -11,15 +11,16 @@ import pytest
 import tensorflow as tf
 
 from electra_tf.errors import UsageError
-from electra_tf.finetune import squad_metrics
-from electra_tf.finetune.question_answering import ElectraQuestionAnswerer
-from electra_tf.finetune.question_answering import finetune_question_answering
-from electra_tf.finetune.question_answering import predict_answers
-from electra_tf.finetune.run_classification import FinetuneOptions
-from electra_tf.finetune.squad import SquadExample
-from electra_tf.finetune.squad import build_features
-from electra_tf.finetune.squad import decode_predictions
-from electra_tf.finetune.squad import read_squad
+from electra_tf.finetune.job import FinetuneOptions
+from electra_tf.finetune.job import run_finetuning
+from electra_tf.finetune.qa import squad_metrics
+from electra_tf.finetune.qa.model import ElectraQuestionAnswerer
+from electra_tf.finetune.qa.squad import SquadExample
+from electra_tf.finetune.qa.squad import build_features
+from electra_tf.finetune.qa.squad import decode_predictions
+from electra_tf.finetune.qa.squad import read_squad
+from electra_tf.finetune.qa.task import QuestionAnsweringTask
+from electra_tf.finetune.qa.task import predict_answers
 from electra_tf.text.tokenizer import ElectraTokenizer
 from tests.export import fuzz
 from tests.export.serving_session import assert_serves
@@ -251,13 +252,15 @@ def _template_squad(path, paragraphs, seed, impossible_every=0):
 @pytest.fixture(scope="module")
 def finetuned(tmp_path_factory, pretrained):
     root = tmp_path_factory.mktemp("qa")
-    options = FinetuneOptions(init=pretrained,
-                              train_file=_template_squad(root / "train.json", 150, seed=1),
-                              dev_file=_template_squad(root / "dev.json", 40, seed=2),
-                              output_dir=str(root / "out"), epochs=6, learning_rate=1e-3,
-                              batch_size=16, max_seq_length=64, show_progress=False)
+    task = QuestionAnsweringTask(_template_squad(root / "train.json", 150, seed=1),
+                                 _template_squad(root / "dev.json", 40, seed=2),
+                                 max_answer_length=5)
+    options = FinetuneOptions(init=pretrained, output_dir=str(root / "out"), epochs=6,
+                              learning_rate=1e-3, batch_size=16, max_seq_length=64,
+                              show_progress=False)
     logged = []
-    results = finetune_question_answering(options, max_answer_length=5, log=logged.append)
+    results = run_finetuning(task, options, log=logged.append)
+    options.dev_file = task.dev_file  # what the tests below read back
     return results, options, logged
 
 
@@ -343,14 +346,14 @@ def test_exported_question_answerer_survives_fuzzed_requests(finetuned, tmp_path
 def test_squad_v2_end_to_end_predicts_no_answer_above_the_threshold(tmp_path, pretrained):
     train = _template_squad(tmp_path / "train.json", 12, seed=3, impossible_every=2)
     dev = _template_squad(tmp_path / "dev.json", 8, seed=4, impossible_every=2)
-    options = FinetuneOptions(init=pretrained, train_file=train, dev_file=dev,
-                              output_dir=str(tmp_path / "out"), epochs=1, batch_size=16,
-                              max_seq_length=64, show_progress=False)
+    options = FinetuneOptions(init=pretrained, output_dir=str(tmp_path / "out"), epochs=1,
+                              batch_size=16, max_seq_length=64, show_progress=False)
     with pytest.raises(UsageError, match="version_2"):
-        finetune_question_answering(options, log=lambda _: None)
+        run_finetuning(QuestionAnsweringTask(train, dev), options, log=lambda _: None)
     # A threshold below any null - span difference: every answer is "".
-    results = finetune_question_answering(options, version_2=True, null_threshold=-1e9,
-                                          log=lambda _: None)
+    results = run_finetuning(
+        QuestionAnsweringTask(train, dev, version_2=True, null_threshold=-1e9), options,
+        log=lambda _: None)
     dev_examples = read_squad(dev, version_2=True, is_training=False)
     impossible = np.mean([e.is_impossible for e in dev_examples])
     assert 0 < impossible < 1

@@ -11,22 +11,24 @@ import pytest
 import tensorflow as tf
 
 from electra_tf.errors import UsageError
-from electra_tf.finetune.conll import ConllSentence
-from electra_tf.finetune.conll import read_conll
-from electra_tf.finetune.conll import tag_labels
-from electra_tf.finetune.conll import tag_scheme
+from electra_tf.finetune.tagging.conll import ConllSentence
+from electra_tf.finetune.tagging.conll import read_conll
+from electra_tf.finetune.tagging.conll import tag_labels
+from electra_tf.finetune.tagging.conll import tag_scheme
 from electra_tf.export.warmup import read_warmup_requests
-from electra_tf.finetune import ner_serving
-from electra_tf.finetune.run_classification import FinetuneOptions
-from electra_tf.finetune.seqeval_metrics import entity_scores
-from electra_tf.finetune.seqeval_metrics import get_entities
-from electra_tf.finetune.seqeval_metrics import get_strict_entities
-from electra_tf.finetune.token_classification import ElectraTokenClassifier
-from electra_tf.finetune.token_classification import IGNORE_LABEL
-from electra_tf.finetune.token_classification import WordPacker
-from electra_tf.finetune.token_classification import encode_sentences
-from electra_tf.finetune.token_classification import finetune_token_classification
-from electra_tf.finetune.token_classification import predict_word_tags
+from electra_tf.finetune.job import FinetuneOptions
+from electra_tf.finetune.job import run_finetuning
+from electra_tf.finetune.tagging import serving as ner_serving
+from electra_tf.finetune.tagging.encoding import IGNORE_LABEL
+from electra_tf.finetune.tagging.encoding import encode_sentences
+from electra_tf.finetune.tagging.model import ElectraTokenClassifier
+from electra_tf.finetune.tagging.seqeval_metrics import entity_scores
+from electra_tf.finetune.tagging.seqeval_metrics import get_entities
+from electra_tf.finetune.tagging.seqeval_metrics import get_strict_entities
+from electra_tf.finetune.tagging.task import TaggingTask
+from electra_tf.finetune.tagging.task import predict_word_tags
+from electra_tf.text import word_split
+from electra_tf.text.packing import WordPacker
 from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.training.model_dir import load_pretrainer
 from tests.export import fuzz
@@ -147,10 +149,10 @@ def test_conll_empty_file_and_bad_tag_are_usage_errors(tmp_path):
 def test_unknown_dev_tag_fails_before_any_model_loading(tmp_path):
     train = _write(tmp_path / "train.txt", "Ann B-PER\nsings O\n\nBob B-PER\n")
     dev = _write(tmp_path / "dev.txt", "Ann B-PER\n\nin O\nParis B-LOC\n")
-    options = FinetuneOptions(init=str(tmp_path / "no_such_model"), train_file=train,
-                              dev_file=dev, output_dir=str(tmp_path / "out"))
+    options = FinetuneOptions(init=str(tmp_path / "no_such_model"),
+                              output_dir=str(tmp_path / "out"))
     with pytest.raises(UsageError) as error:
-        finetune_token_classification(options)
+        run_finetuning(TaggingTask(train, dev), options)
     assert f"{dev}:4" in str(error.value) and "'B-LOC'" in str(error.value)
     assert not os.path.exists(tmp_path / "out")
 
@@ -224,9 +226,9 @@ def test_truncated_words_are_dropped_in_training_and_predicted_o(small_vocab_pat
 
 def test_serving_words_carry_character_offsets_into_the_original_text():
     texts = ["Zoë 😀 met 東京's\u00a0naïve café-owner,\u3000Ann.", "", "  x\x01y  "]
-    words, begins, ends = ner_serving.split_words_with_offsets(tf.constant(texts))
-    starts = ner_serving.byte_to_char_offsets(tf.constant(texts), begins.to_tensor())
-    stops = ner_serving.byte_to_char_offsets(tf.constant(texts), ends.to_tensor())
+    words, begins, ends = word_split.split_words_with_offsets(tf.constant(texts))
+    starts = word_split.byte_to_char_offsets(tf.constant(texts), begins.to_tensor())
+    stops = word_split.byte_to_char_offsets(tf.constant(texts), ends.to_tensor())
     expected = [["Zoë", "😀", "met", "東", "京", "'", "s", "naïve", "café", "-", "owner",
                  ",", "Ann", "."], [], ["x\x01y"]]
     for row, text in enumerate(texts):
@@ -315,14 +317,15 @@ def trained(tmp_path_factory, pretraining_data):  # noqa: F811
     train_file, train_texts = _write_conll(root / "train.txt", 320, seed=1)
     dev_file, dev_texts = _write_conll(root / "dev.txt", 80, seed=2, exclude=train_texts)
     assert not train_texts & dev_texts
-    options = FinetuneOptions(init=model_dir, train_file=train_file, dev_file=dev_file,
-                              output_dir=str(root / "out"), epochs=10, learning_rate=5e-3,
-                              batch_size=16, max_seq_length=48, show_progress=False)
+    options = FinetuneOptions(init=model_dir, output_dir=str(root / "out"), epochs=10,
+                              learning_rate=5e-3, batch_size=16, max_seq_length=48,
+                              show_progress=False)
     messages = []
-    results = finetune_token_classification(
-        options, log=lambda m: (messages.append(m), print(m)))  # shown by pytest on failure
+    task = TaggingTask(train_file, dev_file)
+    results = run_finetuning(
+        task, options, log=lambda m: (messages.append(m), print(m)))  # shown by pytest on failure
     return {"root": root, "options": options, "results": results, "messages": messages,
-            "model_dir": model_dir}
+            "model_dir": model_dir, "task": task}
 
 
 def test_fine_tuning_learns_entities(trained):
@@ -435,4 +438,4 @@ def _restored_model(trained):
 def test_export_refuses_existing_version(trained):
     options = trained["options"]
     with pytest.raises(UsageError, match="already exists"):
-        finetune_token_classification(options)
+        run_finetuning(trained["task"], options)

@@ -2,9 +2,9 @@
 and model logits -> answer text and character offsets in the original context.
 
 Contexts are not tokenized as one string. They are first split into *pieces*
-with character offsets (whitespace-separated words, further split at every
-punctuation mark and CJK character, exactly where the WordPiece tokenizer
-splits), and each piece is tokenized on its own. Every wordpiece therefore
+with character offsets (`text.word_split`: whitespace-separated words, further split at
+every punctuation mark and CJK character, exactly where the WordPiece
+tokenizer splits), and each piece is tokenized on its own. Every wordpiece therefore
 belongs to one piece, and a span of wordpieces maps back to
 `context[piece_start:piece_end]` of the ORIGINAL text: casing, accents and
 spacing survive although the tokenizer lowercases and strips accents. This is
@@ -25,18 +25,9 @@ from typing import Optional
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_text as tf_text
-# The tokenizer's own split patterns: pieces break exactly where it would.
-from keras_hub.src.tokenizers.word_piece_tokenizer import CJK_REGEX
-from keras_hub.src.tokenizers.word_piece_tokenizer import PUNCTUATION_REGEX
 
 from electra_tf.errors import UsageError
-
-# BERT's whitespace (what `normalize_text` turns into " "). Control characters
-# are not split on: normalization deletes them, joining their neighbours.
-_SPACE_REGEX = r"[\t\n\r\p{Zs}]"
-_SPLIT_REGEX = "|".join([_SPACE_REGEX, PUNCTUATION_REGEX, CJK_REGEX])
-_KEEP_REGEX = "|".join([PUNCTUATION_REGEX, CJK_REGEX])
+from electra_tf.text.word_split import split_words_with_offsets
 
 # A training file with more misplaced answers than this is the wrong file, or
 # counts offsets in bytes / UTF-16 units: fail instead of training on a sliver.
@@ -171,7 +162,8 @@ def tokenize_contexts(tokenizer, contexts):
         Pieces that normalize to nothing (control characters) have no
         wordpieces.
     """
-    pieces, starts, ends = tf_text.regex_split_with_offsets(contexts, _SPLIT_REGEX, _KEEP_REGEX)
+    pieces, starts, ends = split_words_with_offsets(
+        contexts, bool(getattr(tokenizer, "split_on_cjk", True)))
     ids = tokenizer.tokenize(pieces.flat_values)  # [N pieces, (wordpieces)]
     ids = tf.cast(ids, tf.int32)
     index_in_context = tf.cast(tf.ragged.range(pieces.row_lengths()).flat_values, tf.int32)
@@ -307,13 +299,14 @@ class SquadFeatures:
     def labels(self):
         return np.stack([self.start_positions, self.end_positions], axis=-1)
 
-    def dataset(self, batch_size, shuffle=False, seed=0, labels=True):
+    def unbatched(self, labels=True):
+        """Unbatched `tf.data.Dataset` of inputs dicts (and [2] start/end labels)."""
+        return tf.data.Dataset.from_tensor_slices(
+            (self.inputs(), self.labels()) if labels else self.inputs())
+
+    def dataset(self, batch_size, labels=True):
         """`tf.data.Dataset` of inputs dicts (and [batch, 2] start/end labels)."""
-        data = (self.inputs(), self.labels()) if labels else self.inputs()
-        dataset = tf.data.Dataset.from_tensor_slices(data)
-        if shuffle:
-            dataset = dataset.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
-        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return self.unbatched(labels).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def window_starts(num_tokens, window, doc_stride):

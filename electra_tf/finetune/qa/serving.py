@@ -4,11 +4,11 @@ answer text and its character offsets in the context out."""
 import numpy as np
 import tensorflow as tf
 
-from electra_tf.export.request_checks import cap_utf8_bytes
-from electra_tf.export.request_checks import check_same_batch
-from electra_tf.export.request_checks import default_max_input_bytes
-from electra_tf.finetune.squad import query_limit
-from electra_tf.finetune.squad import tokenize_contexts
+from electra_tf.finetune.qa.squad import query_limit
+from electra_tf.finetune.qa.squad import tokenize_contexts
+from electra_tf.text.input_limits import cap_utf8_bytes
+from electra_tf.text.input_limits import check_same_batch
+from electra_tf.text.input_limits import default_max_input_bytes
 
 QUESTION = tf.TensorSpec([None], tf.string, name="question")
 CONTEXT = tf.TensorSpec([None], tf.string, name="context")

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from electra_tf.export.serving_modules import TEXT
 from electra_tf.export.serving_modules import TEXT_PAIR
-from electra_tf.export.text_inputs import TextPacker
+from electra_tf.text.packing import TextPacker
 
 
 class ClassifierServing(tf.Module):
@@ -37,9 +37,8 @@ class ClassifierServing(tf.Module):
         self.label_names = tf.constant(label_names or [""])
         self.pair = bool(pair)
 
-    def _outputs(self, token_ids, segment_ids, padding_mask):
-        logits = tf.cast(self.model({"token_ids": token_ids, "segment_ids": segment_ids,
-                                     "padding_mask": padding_mask}, training=False), tf.float32)
+    def _outputs(self, inputs):
+        logits = tf.cast(self.model(inputs, training=False), tf.float32)
         if self.regression:
             return {"score": logits[:, 0]}
         probabilities = tf.nn.softmax(logits, axis=-1)
@@ -48,11 +47,11 @@ class ClassifierServing(tf.Module):
 
     @tf.function(input_signature=[TEXT])
     def classify(self, text):
-        return self._outputs(*self.packer(text))
+        return self._outputs(self.packer(text))
 
     @tf.function(input_signature=[TEXT, TEXT_PAIR])
     def classify_pair(self, text, text_pair):
-        return self._outputs(*self.packer(text, text_pair))
+        return self._outputs(self.packer(text, text_pair))
 
     def signatures(self):
         if self.pair:

@@ -19,7 +19,7 @@ import dataclasses
 import os
 
 from electra_tf.errors import UsageError
-from electra_tf.finetune.seqeval_metrics import split_tag
+from electra_tf.finetune.tagging.seqeval_metrics import split_tag
 
 DOCSTART = "-DOCSTART-"
 

@@ -5,10 +5,10 @@ has): splitting text into words with offsets, WordPiece per word, the model,
 first-wordpiece tags per word, decoding tags into entity spans (seqeval's
 lenient rules, vectorized) and mapping spans back to the original string.
 
-Words: the text is split as BERT's basic tokenizer splits it: at whitespace
-(ASCII and Unicode space separators), and every punctuation character and
-every CJK ideograph is a word of its own. So "Merkel's" is three words and
-"東京" two (character-level tags, as Chinese NER corpora are annotated).
+Words: the text is split as the tokenizer splits it (`text.word_split`): at
+whitespace, and every punctuation character and every CJK ideograph is a word
+of its own. So "Merkel's" is three words and "東京" two (character-level tags,
+as Chinese NER corpora are annotated).
 Each word is tagged by its first wordpiece, as in training; words beyond
 `max_seq_length` wordpieces are tagged "O".
 
@@ -20,67 +20,19 @@ each).
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_text as tf_text
-from keras_hub.src.tokenizers.word_piece_tokenizer import CJK_REGEX
-from keras_hub.src.tokenizers.word_piece_tokenizer import PUNCTUATION_REGEX
 
-from electra_tf.export.request_checks import cap_utf8_bytes
-from electra_tf.export.request_checks import default_max_input_bytes
 from electra_tf.export.serving_modules import TEXT
-from electra_tf.finetune.seqeval_metrics import split_tag
-from electra_tf.finetune.token_classification import WordPacker
-
-# Whitespace exactly as `normalize_text` (BERT) defines it; control characters
-# are not delimiters: the tokenizer deletes them inside a word, as BERT does.
-_SPACE = r"[ \t\n\r\p{Zs}]"
-# Punctuation and CJK: keras-hub's own patterns, so words split where the
-# tokenizer would split them.
-_KEEP = r"|".join([PUNCTUATION_REGEX, CJK_REGEX])
-_KEEP_NO_CJK = PUNCTUATION_REGEX
+from electra_tf.finetune.head_model import backbone_inputs
+from electra_tf.finetune.tagging.seqeval_metrics import split_tag
+from electra_tf.text.input_limits import cap_utf8_bytes
+from electra_tf.text.input_limits import default_max_input_bytes
+from electra_tf.text.packing import WordPacker
+from electra_tf.text.word_split import byte_to_char_offsets
+from electra_tf.text.word_split import split_words_with_offsets
 
 # Prefix codes for `decode_spans`.
 OUTSIDE, BEGIN, INSIDE, END, SINGLE = 0, 1, 2, 3, 4
 _PREFIX_CODES = {"O": OUTSIDE, "B": BEGIN, "I": INSIDE, "E": END, "S": SINGLE}
-
-
-def split_words_with_offsets(text, split_on_cjk=True):
-    """Words of each text and their BYTE offsets (begin, end exclusive).
-
-    Args:
-        text: string tensor [batch].
-        split_on_cjk: bool. Each CJK ideograph is its own word.
-
-    Returns:
-        `(words, begins, ends)`: `tf.RaggedTensor`s [batch, (words)].
-
-    Example:
-    ```python
-    words, begins, ends = split_words_with_offsets(tf.constant(["Hi, Zoë!"]))
-    # words [[b"Hi", b",", b"Zo\\xc3\\xab", b"!"]], begins [[0, 2, 4, 8]]
-    ```
-    """
-    keep = _KEEP if split_on_cjk else _KEEP_NO_CJK
-    return tf_text.regex_split_with_offsets(text, f"{_SPACE}|{keep}", keep)
-
-
-def byte_to_char_offsets(text, byte_offsets):
-    """Byte offsets into each UTF-8 text -> Unicode character offsets.
-
-    A byte offset at a character boundary maps to the number of characters
-    before it.
-
-    Args:
-        text: string tensor [batch].
-        byte_offsets: int64 [batch, n] (dense).
-
-    Returns:
-        int32 [batch, n].
-    """
-    _, char_starts = tf.strings.unicode_decode_with_offsets(
-        text, "UTF-8", errors="replace")
-    char_starts = char_starts.to_tensor(default_value=tf.int64.max)
-    return tf.searchsorted(char_starts, tf.cast(byte_offsets, tf.int64), side="left",
-                           out_type=tf.int32)
 
 
 def decode_spans(prefixes, types):
@@ -183,13 +135,12 @@ class TokenClassifierServing(tf.Module):
         packed = self.packer(words)
         # Words that normalize to nothing (e.g. only control characters) are
         # not words to the model: drop them, so they cannot break an entity.
-        has_pieces = packed.piece_counts > 0
+        has_pieces = packed["piece_counts"] > 0
         words, positions = (tf.ragged.boolean_mask(t, has_pieces)
-                            for t in (words, packed.word_positions))
+                            for t in (words, packed["word_positions"]))
         byte_begins, byte_ends = (tf.ragged.boolean_mask(t, has_pieces)
                                   for t in (byte_begins, byte_ends))
-        logits = self.model({"token_ids": packed.token_ids, "segment_ids": packed.segment_ids,
-                             "padding_mask": packed.padding_mask}, training=False)
+        logits = self.model(backbone_inputs(packed), training=False)
         probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
 
         is_word = tf.sequence_mask(words.row_lengths(), dtype=tf.bool)  # [B, W]
