@@ -124,7 +124,8 @@ def _report(medians):
                        "runs": {str(seed): scores for seed, scores in runs.items()},
                        "train_examples": 100,
                        "dev_examples": {"dev": 10, "mismatched": 12} if name == "mnli"
-                       else {"dev": 10}, "skipped_rows": {}}
+                       else {"dev": 10}, "skipped_rows": {},
+                       "last_epoch": {"median": 0.8} if name == "rte" else {}}
     value, names = report.average_of_tasks(medians)
     return {"tasks": tasks, "glue_score": report.glue_score(medians),
             "average_of_tasks": {"value": value, "tasks": names},
@@ -140,6 +141,16 @@ def test_summary_table_shows_medians_and_the_glue_score():
     assert rows == ["| Median | 67.7 | 95.1 | 89.5/20.0 | 91.2/10.0 | 91.5/30.0 | 88.8/40.0 "
                     "| 93.2 | 82.7 | 10.0 | 87.5 |"]
     assert "| MNLI | mismatched_accuracy | 40.0 |" in text
+    assert "| RTE | accuracy | 82.7 | 84.0 | 3.2 | 81.7 | 87.7 | 1: 81.7, 2: 82.7, 3: 87.7 " \
+        "| 80.0 | 100 | 10 |" in text
+
+
+def test_last_epoch_score_is_the_key_metric_of_the_final_epoch():
+    history = [{"epoch": 1, "accuracy": 0.7, "matthews_corrcoef": 0.3},
+               {"epoch": 2, "accuracy": 0.6, "matthews_corrcoef": 0.2}]
+    assert report.last_epoch_score(TASKS["rte"], {"history": history}) == 0.6
+    assert report.last_epoch_score(TASKS["cola"], {"history": history}) == 0.2
+    assert report.last_epoch_score(TASKS["rte"], {}) is None
 
 
 def test_summary_without_all_tasks_has_no_glue_score():

@@ -29,7 +29,9 @@ def fake_job(monkeypatch):
         value = 0.5 + seed / 100
         dev = {"accuracy": value, "f1": value - 0.1, "matthews_corrcoef": value - 0.2,
                "spearman": value, "pearson": value - 0.05}
+        later = {name: v - 0.03 for name, v in dev.items()}  # epoch 2 did worse
         results = {"dev": dev, "best_epoch": 1,
+                   "history": [{"epoch": 1, **dev}, {"epoch": 2, **later}],
                    "extra_dev": {name: {"accuracy": value - 0.01} for name in data.dev
                                  if name != "dev"}}
         os.makedirs(run_dir, exist_ok=True)
@@ -58,10 +60,13 @@ def test_runs_each_task_and_seed_then_resumes(tmp_path, fake_job, model_dir):
                                                           ("rte", 1), ("rte", 2)]
     assert report["tasks"]["rte"]["median"] == {"accuracy": pytest.approx(0.515)}
     assert report["tasks"]["mnli"]["median"]["mismatched_accuracy"] == pytest.approx(0.505)
+    assert report["tasks"]["rte"]["last_epoch"]["median"] == pytest.approx(0.485)
     assert report["glue_score"] is None
     with open(os.path.join(out, "results.json")) as f:
         assert json.load(f)["tasks"]["rte"]["runs"]["2"] == {"accuracy": pytest.approx(0.52)}
-    assert "| RTE | accuracy | 51.5 |" in open(os.path.join(out, "summary.md")).read()
+    summary = open(os.path.join(out, "summary.md")).read()
+    assert "| RTE | accuracy | 51.5 | 51.5 | 0.7 | 51.0 | 52.0 | 1: 51.0, 2: 52.0 | 48.5 |" \
+        in summary
 
     del fake_job[:]
     runner.run_glue(glue_dir, model_dir, out, tasks=["rte", "mnli"], seeds=2,
@@ -79,7 +84,7 @@ def test_a_different_model_or_hparams_in_the_same_output_dir_is_an_error(
         tmp_path, fake_job, model_dir):
     glue_dir, out = write_glue(tmp_path / "glue", names=["RTE"]), str(tmp_path / "out")
     runner.run_glue(glue_dir, model_dir, out, tasks=["rte"], seeds=1, log=lambda line: None)
-    with pytest.raises(UsageError, match="hparams: was"):
+    with pytest.raises(UsageError, match=r"hparams.learning_rate: was 0.0003, now 0.0001\)"):
         runner.run_glue(glue_dir, model_dir, out, tasks=["rte"], seeds=1, hparams="base",
                         log=lambda line: None)
     with pytest.raises(UsageError, match="max_train_examples: was None, now 5"):

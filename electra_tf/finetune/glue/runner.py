@@ -18,6 +18,7 @@ tasks. The runs in one `output_dir` must share their settings (a changed
 import dataclasses
 import json
 import os
+import statistics
 import time
 
 from electra_tf.errors import UsageError
@@ -200,11 +201,18 @@ def _check_settings(output_dir, settings):
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             previous = json.load(f)
-        changed = [key for key in ("init", "hparams", "max_train_examples")
-                   if previous.get(key) != settings[key]]
+        changed = []
+        for key in ("init", "hparams", "max_train_examples"):
+            before, now = previous.get(key), settings[key]
+            if isinstance(before, dict) and isinstance(now, dict):
+                changed += [(f"{key}.{name}", before.get(name), now.get(name))
+                            for name in sorted(set(before) | set(now))
+                            if before.get(name) != now.get(name)]
+            elif before != now:
+                changed.append((key, before, now))
         if changed:
-            details = "; ".join(f"{key}: was {previous.get(key)!r}, now {settings[key]!r}"
-                                for key in changed)
+            details = "; ".join(f"{key}: was {before!r}, now {now!r}"
+                                for key, before, now in changed)
             raise UsageError(
                 f"{output_dir} holds GLUE runs made with other settings ({details}). Use "
                 "another --output_dir, or delete it to start over.")
@@ -237,12 +245,13 @@ def _write_report(output_dir, glue_dir, seeds, settings):
     """Collects every finished run of seeds 1..`seeds` in `output_dir` into the report."""
     tasks = {}
     for name, task in TASKS.items():
-        runs, best_epochs = {}, {}
+        runs, best_epochs, last = {}, {}, {}
         for seed in range(1, seeds + 1):
             results = _finished(_run_dir(output_dir, name, seed))
             if results is not None:
                 runs[seed] = report_lib.run_scores(task, results)
                 best_epochs[str(seed)] = results.get("best_epoch")
+                last[str(seed)] = report_lib.last_epoch_score(task, results)
         if not runs:
             continue
         counts = _counts(output_dir, glue_dir, name)
@@ -253,6 +262,8 @@ def _write_report(output_dir, glue_dir, seeds, settings):
             "runs": {str(seed): scores for seed, scores in runs.items()},
             "best_epochs": best_epochs,
             **report_lib.summarize_seeds(runs),
+            "last_epoch": {"runs": last, "median": statistics.median(last.values())
+                           if None not in last.values() else None},
             "train_examples": train, "dev_examples": counts["dev_examples"],
             "skipped_rows": counts["skipped_rows"]}
     medians = {name: summary["median"] for name, summary in tasks.items()}
