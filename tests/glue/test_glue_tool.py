@@ -1,7 +1,6 @@
 """tools/glue.py end to end: a real (tiny) model fine-tuned on two small GLUE tasks."""
 
 import json
-import os
 
 from tests.conftest import run_tool
 from tests.glue.glue_files import STSB_HEADER

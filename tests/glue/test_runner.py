@@ -156,3 +156,6 @@ def test_tool_reports_a_missing_task_folder_cleanly(tmp_path, model_dir):
     result = run_tool("glue", f"--glue_dir={glue_dir}", f"--init={model_dir}",
                       f"--output_dir={tmp_path / 'out'}", "--tasks=cola,mrcp")
     assert_clean_error(result, "unknown GLUE task 'mrcp'")
+    result = run_tool("glue", f"--glue_dir={glue_dir}", f"--init={tmp_path / 'nothing'}",
+                      f"--output_dir={tmp_path / 'out'}", "--tasks=cola")
+    assert_clean_error(result, "nothing' is not a folder")

@@ -108,7 +108,19 @@ def load_hparams(name_or_path):
 
 
 def hparams_path(name_or_path):
-    """The file `load_hparams` reads for a size name or a path."""
+    """The file `load_hparams` reads for a size name or a path.
+
+    Args:
+        name_or_path: str. "tiny", "small", "base", "large", or a JSON path.
+
+    Returns:
+        str: the path of an existing file.
+
+    Example:
+    ```python
+    hparams_path("base")  # ".../configs/finetune/base.json"
+    ```
+    """
     if name_or_path in SIZES:
         path = os.path.join(CONFIG_DIR, f"{name_or_path}.json")
         if not os.path.isfile(path):

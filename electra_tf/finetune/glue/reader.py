@@ -36,6 +36,12 @@ class GlueSplit:
         labels: list of str (class names) or of float (STS-B scores).
         skipped_lines: list of int. 1-based line numbers of malformed rows
             that were skipped (QQP only).
+
+    Example:
+    ```python
+    split = read_split(TASKS["rte"], "glue_data/RTE/dev.tsv")
+    split.texts[0], split.text_pairs[0], split.labels[0]
+    ```
     """
 
     path: str
@@ -112,6 +118,12 @@ class GlueData:
         task: `GlueTask`.
         train: `GlueSplit`.
         dev: dict of dev set name ("dev", MNLI also "mismatched") -> `GlueSplit`.
+
+    Example:
+    ```python
+    data = read_task(TASKS["mnli"], "glue_data")
+    len(data.train), len(data.dev["dev"]), len(data.dev["mismatched"])
+    ```
     """
 
     task: object
@@ -120,7 +132,20 @@ class GlueData:
 
 
 def task_paths(task, glue_dir):
-    """{file name: path} of every file `task` needs under `glue_dir`."""
+    """Where `task`'s files are under `glue_dir`.
+
+    Args:
+        task: `GlueTask`.
+        glue_dir: str. The folder holding CoLA/, SST-2/, ...
+
+    Returns:
+        dict of file name -> path, for every file the task reads.
+
+    Example:
+    ```python
+    task_paths(TASKS["mnli"], "glue_data")["dev_matched.tsv"]  # "glue_data/MNLI/dev_matched.tsv"
+    ```
+    """
     folder = os.path.join(glue_dir, task.folder)
     return {name: os.path.join(folder, name) for name in task.files}
 

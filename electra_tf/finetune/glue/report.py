@@ -141,6 +141,11 @@ def average_of_tasks(medians):
 
     Returns:
         (float or None, list of the task names averaged).
+
+    Example:
+    ```python
+    average_of_tasks({"rte": {"accuracy": 0.7}, "wnli": {"accuracy": 0.5}})  # (0.7, ["rte"])
+    ```
     """
     names = [name for name, task in TASKS.items() if task.in_glue_score and name in medians]
     if not names:

@@ -83,6 +83,9 @@ def run_glue(glue_dir, init, output_dir, tasks=None, hparams=None, seeds=3,
                          "task folders (CoLA/, SST-2/, MRPC/, ...).")
     for name in names:
         check_task_files(TASKS[name], glue_dir)
+    if not os.path.isdir(init or ""):
+        raise UsageError(f"--init={init!r} is not a folder: pass a pretraining model_dir or a "
+                         "keras-hub preset folder.")
     hparams_file = hparams_path(hparams or size_for_model(init))
     hparams_values = load_hparams(hparams_file)
     settings = {"init": os.path.abspath(init), "hparams_file": hparams_file,
@@ -245,13 +248,14 @@ def _write_report(output_dir, glue_dir, seeds, settings):
     """Collects every finished run of seeds 1..`seeds` in `output_dir` into the report."""
     tasks = {}
     for name, task in TASKS.items():
-        runs, best_epochs, last = {}, {}, {}
+        runs, best_epochs, last, seconds = {}, {}, {}, {}
         for seed in range(1, seeds + 1):
             results = _finished(_run_dir(output_dir, name, seed))
             if results is not None:
                 runs[seed] = report_lib.run_scores(task, results)
                 best_epochs[str(seed)] = results.get("best_epoch")
                 last[str(seed)] = report_lib.last_epoch_score(task, results)
+                seconds[str(seed)] = results.get("seconds")
         if not runs:
             continue
         counts = _counts(output_dir, glue_dir, name)
@@ -260,7 +264,7 @@ def _write_report(output_dir, glue_dir, seeds, settings):
         tasks[name] = {
             "key_metric": task.key.name, "in_glue_score": task.in_glue_score,
             "runs": {str(seed): scores for seed, scores in runs.items()},
-            "best_epochs": best_epochs,
+            "best_epochs": best_epochs, "seconds": seconds,
             **report_lib.summarize_seeds(runs),
             "last_epoch": {"runs": last, "median": statistics.median(last.values())
                            if None not in last.values() else None},

@@ -44,6 +44,11 @@ class Column:
             score and MNLI's gold_label are last, whatever the file's width).
         header: str or None. The name the header row carries there; None for
             CoLA, whose train and dev files have no header.
+
+    Example:
+    ```python
+    Column(-1, "gold_label")  # MNLI's label: the last column, whatever the width
+    ```
     """
 
     index: int
@@ -59,6 +64,11 @@ class Reported:
         dev: str. Which dev set: "dev", or an extra one ("mismatched").
         metric: str. The fine-tuning job's metric name on that dev set.
         label: str. How the summary table titles it ("MCC", "Acc", ...).
+
+    Example:
+    ```python
+    Reported("mismatched_accuracy", "mismatched", "accuracy", "mm")
+    ```
     """
 
     name: str
@@ -93,6 +103,12 @@ class GlueTask:
         symmetric: bool. The pair's order carries no meaning (MRPC, STS-B):
             the reference trains on both orders (`double_unordered`).
         score_range: (float, float) or None. Valid regression labels.
+
+    Example:
+    ```python
+    task = TASKS["mrpc"]
+    task.key.name, task.label_names  # "accuracy", ("0", "1")
+    ```
     """
 
     name: str
