@@ -52,6 +52,9 @@ setup(
             "safetensors==0.8.0",
             # The reference implementation the entity-F1 metric is checked against.
             "seqeval==1.2.2",
+            # Independent references for the GLUE metrics (Matthews, F1, Spearman).
+            "scikit-learn==1.9.1",
+            "scipy==1.17.1",
             # torch needs >= 77; 81+ drops pkg_resources, which some tools still import.
             "setuptools>=77,<81",
         ],

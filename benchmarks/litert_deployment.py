@@ -154,10 +154,10 @@ def pretrained(results):
 def classifier(results):
     from electra_tf.export.litert import LiteRTModel
     from electra_tf.export.litert import QUANTIZATIONS
-    from electra_tf.export.litert import classifier_from_finetune_dir
+    from electra_tf.finetune.classification.finished_run import classifier_from_finetune_dir
     from electra_tf.export.litert import export_classifier_litert
     from electra_tf.export.litert import trim_padding
-    from electra_tf.export.text_inputs import TextPacker
+    from electra_tf.text.packing import TextPacker
     from electra_tf.finetune.classification.data import ClassificationData
 
     model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.finetune_dir)
@@ -176,10 +176,8 @@ def classifier(results):
     accuracy = float((reference.argmax(-1) == dev.labels).mean())
     rows = [{"model": "classifier SavedModel (text in)", "quantization": "float32",
              "ms_per_sentence": saved_ms, "accuracy": accuracy}]
-    token_ids, segment_ids, padding_mask = (t.numpy() for t in TextPacker(tokenizer, length)(
-        tf.constant(dev.texts)))
-    ids = [trim_padding(row) for row in _rows_of(
-        {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask})]
+    packed = TextPacker(tokenizer, length)(tf.constant(dev.texts))
+    ids = [trim_padding(row) for row in _rows_of({k: v.numpy() for k, v in packed.items()})]
     tokenizer_model = LiteRTModel(os.path.join(work, "tokenizer.tflite"))
     litert_ids = [trim_padding(tokenizer_model(text=np.array([s], dtype=object)))
                   for s in dev.texts]

@@ -113,7 +113,7 @@ def main(argv):
 
 
 def _export_litert():
-    from electra_tf.export.litert import classifier_from_finetune_dir
+    from electra_tf.finetune.classification.finished_run import classifier_from_finetune_dir
     from electra_tf.export.litert import export_classifier_litert
     from electra_tf.finetune.classification.data import ClassificationData
 

@@ -205,7 +205,7 @@ class KerasModelBackend(DetectorBackend):
     """
 
     def __init__(self, model_dir, checkpoint, sequence_length):
-        from electra_tf.export.text_inputs import TextPacker
+        from electra_tf.text.packing import TextPacker
         from electra_tf.training.model_dir import load_pretrainer
 
         self.model, self.tokenizer, self.config, self.checkpoint = load_pretrainer(
@@ -219,8 +219,7 @@ class KerasModelBackend(DetectorBackend):
         self.description = f"checkpoint {self.checkpoint}"
 
     def _pack(self, texts):
-        token_ids, segment_ids, padding_mask = self.packer(tf.constant(texts, tf.string))
-        return {"token_ids": token_ids, "padding_mask": padding_mask, "segment_ids": segment_ids}
+        return self.packer(tf.constant(texts, tf.string))
 
     def detect(self, texts):
         from electra_tf.models.discriminator import replaced_token_detection

@@ -113,7 +113,7 @@ def export_model_dir(
         overwrite: bool. Replace an existing version folder / preset.
         keras_hub_preset: bool. Also write the keras-hub preset.
         max_input_bytes: int or None. Bytes of each request text the signatures
-            read (None: `request_checks.default_max_input_bytes(sequence_length)`).
+            read (None: `input_limits.default_max_input_bytes(sequence_length)`).
         serving_base_path: str. Where export_dir is mounted in the TF Serving
             container; `models.config` names each model's folder under it.
 

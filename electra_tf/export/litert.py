@@ -294,7 +294,7 @@ def representative_from_texts(texts, tokenizer, sequence_length, count=64, text_
     batches = representative_from_texts(train.texts, tokenizer, 128)
     ```
     """
-    from electra_tf.export.text_inputs import TextPacker
+    from electra_tf.text.packing import TextPacker
 
     texts = list(texts)[:int(count)]
     if not texts:
@@ -303,9 +303,9 @@ def representative_from_texts(texts, tokenizer, sequence_length, count=64, text_
     args = [tf.constant(texts)]
     if text_pairs is not None:
         args.append(tf.constant(list(text_pairs)[:len(texts)]))
-    token_ids, segment_ids, padding_mask = (t.numpy() for t in packer(*args))
-    return [trim_padding({"token_ids": token_ids[i:i + 1], "segment_ids": segment_ids[i:i + 1],
-                          "padding_mask": padding_mask[i:i + 1]}) for i in range(len(texts))]
+    inputs = {name: t.numpy() for name, t in packer(*args).items()}
+    return [trim_padding({name: ids[i:i + 1] for name, ids in inputs.items()})
+            for i in range(len(texts))]
 
 
 def find_default_representative_data(vocab_path):
@@ -517,50 +517,6 @@ def export_classifier_litert(classifier, tokenizer, sequence_length, output_dir,
     return write_litert_models(
         output_dir, {"classifier": classifier_model(classifier, sequence_length, regression)},
         tokenizer, sequence_length, batches, overwrite=overwrite, extra=extra, log=log)
-
-
-def classifier_from_finetune_dir(output_dir):
-    """Rebuilds the best fine-tuned classifier of a `tools/finetune.py` run.
-
-    Args:
-        output_dir: str. The fine-tuning --output_dir (results.json,
-            labels.json, best.weights.h5).
-
-    Returns:
-        `(classifier, tokenizer, sequence_length, label_names, results)`;
-        `label_names` is None for regression.
-
-    Example:
-    ```python
-    model, tokenizer, length, labels, results = classifier_from_finetune_dir("runs/rt")
-    ```
-    """
-    from electra_tf.finetune.classification.model import ElectraClassifier
-    from electra_tf.finetune.encoder_init import load_encoder
-
-    paths = {name: os.path.join(output_dir, name)
-             for name in ("results.json", "labels.json", "best.weights.h5")}
-    for path in paths.values():
-        if not os.path.isfile(path):
-            raise UsageError(f"{path!r} is missing: {output_dir!r} is not a finished "
-                             "classification run of tools/finetune.py.")
-    with open(paths["results.json"], encoding="utf-8") as f:
-        results = json.load(f)
-    if results.get("task") not in ("classification", "regression"):
-        raise UsageError(f"{output_dir!r} is a {results.get('task')!r} run; LiteRT export covers "
-                         "classification and regression.")
-    with open(paths["labels.json"], encoding="utf-8") as f:
-        labels = json.load(f)
-    label_names = None if labels["regression"] else labels["labels"]
-    backbone, tokenizer, _ = load_encoder(results["init"])
-    length = int(results["max_seq_length"])
-    # Runs from before the pooling option trained the reference's [CLS] head.
-    classifier = ElectraClassifier(backbone, 1 if label_names is None else len(label_names),
-                                   pooling=results.get("pooling", "cls"))
-    ones = tf.ones([1, length], tf.int32)
-    classifier({"token_ids": ones, "segment_ids": ones * 0, "padding_mask": ones})
-    classifier.load_weights(paths["best.weights.h5"])
-    return classifier, tokenizer, length, label_names, results
 
 
 class LiteRTModel:

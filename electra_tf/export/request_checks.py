@@ -1,19 +1,12 @@
 """Guards that keep one bad request from crashing or stalling a model server.
 
-Every exported signature runs these before tokenizing or calling the model:
-a request with mismatched pair sizes or out-of-range ids gets an
-`InvalidArgumentError` naming the problem (TF Serving returns it to that client
-as INVALID_ARGUMENT), and a huge text costs no more than its first
-`max_input_bytes` bytes.
+Every exported signature runs these before calling the model: a request with
+out-of-range ids gets an `InvalidArgumentError` naming the problem (TF Serving
+returns it to that client as INVALID_ARGUMENT). The text-side guards (pair
+sizes, the byte cap) live in `text.input_limits`, where text is tokenized.
 """
 
 import tensorflow as tf
-
-# Where the text-side guards live (they run wherever text is tokenized).
-from electra_tf.text.input_limits import BYTES_PER_TOKEN  # noqa: E402,F401
-from electra_tf.text.input_limits import cap_utf8_bytes  # noqa: E402,F401
-from electra_tf.text.input_limits import check_same_batch  # noqa: E402,F401
-from electra_tf.text.input_limits import default_max_input_bytes  # noqa: E402,F401
 
 
 def check_model_inputs(token_ids, segment_ids, padding_mask, vocab_size, num_segments,

@@ -8,8 +8,8 @@ and server-side batching can merge requests.
 import tensorflow as tf
 
 from electra_tf.export.request_checks import check_model_inputs
-from electra_tf.export.text_inputs import TextPacker
 from electra_tf.models.discriminator import replaced_token_detection
+from electra_tf.text.packing import TextPacker
 
 TEXT = tf.TensorSpec([None], tf.string, name="text")
 TEXT_PAIR = tf.TensorSpec([None], tf.string, name="text_pair")
@@ -69,19 +69,19 @@ class DiscriminatorServing(tf.Module):
 
     @tf.function(input_signature=[TEXT])
     def detect(self, text):
-        return self._detect(*self.packer(text))
+        return self._detect(**self.packer(text))
 
     @tf.function(input_signature=[TEXT, TEXT_PAIR])
     def detect_pair(self, text, text_pair):
-        return self._detect(*self.packer(text, text_pair))
+        return self._detect(**self.packer(text, text_pair))
 
     @tf.function(input_signature=[TEXT])
     def encode(self, text):
-        return self._encode(*self.packer(text))
+        return self._encode(**self.packer(text))
 
     @tf.function(input_signature=[TEXT, TEXT_PAIR])
     def encode_pair(self, text, text_pair):
-        return self._encode(*self.packer(text, text_pair))
+        return self._encode(**self.packer(text, text_pair))
 
     @tf.function(input_signature=[IDS, SEGMENTS, PADDING])
     def encode_ids(self, token_ids, segment_ids, padding_mask):
@@ -133,11 +133,9 @@ class GeneratorServing(tf.Module):
 
     @tf.function(input_signature=[TEXT])
     def fill_mask(self, text):
-        token_ids, segment_ids, padding_mask = self.packer.tokenize_with_masks(text)
-        hidden = self.generator(
-            {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
-            training=False,
-        )
+        inputs = self.packer.tokenize_with_masks(text)
+        token_ids = inputs["token_ids"]
+        hidden = self.generator(inputs, training=False)
         length = tf.shape(token_ids)[1]
         is_mask = tf.equal(token_ids, self.mask_id)
         positions = tf.ragged.boolean_mask(
@@ -158,7 +156,8 @@ class GeneratorServing(tf.Module):
             "top_ids": tf.where(valid_k, ids, -1),
             "top_tokens": tf.where(valid_k, tf.gather(self.vocabulary, ids), ""),
             "top_probabilities": tf.where(valid_k, probabilities, 0.0),
-            "tokens": tf.where(padding_mask > 0, tf.gather(self.vocabulary, token_ids), ""),
+            "tokens": tf.where(inputs["padding_mask"] > 0,
+                               tf.gather(self.vocabulary, token_ids), ""),
         }
 
     def signatures(self):

@@ -194,7 +194,9 @@ def run_finetuning(task, options, log=print, extra_callbacks=()):
         keras.callbacks.ModelCheckpoint(
             best_path, monitor=f"val_{task.key_metric}", mode="max", save_best_only=True,
             save_weights_only=True, initial_value_threshold=dev.best_value),
-        keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), update_freq=50),
+        # Per epoch: with an integer update_freq, Keras records the epoch
+        # summaries only when the step count happens to be a multiple of it.
+        keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         RandomStateBackup(os.path.join(output_dir, BACKUP_DIR, "random_state.npz")),
         # Kept until results and export are written (deleted below): a kill
         # during the export resumes after the last epoch, not from scratch.

@@ -18,7 +18,9 @@ class Task(abc.ABC):
     before the encoder loads), `prepare` (tokenize with the encoder's
     tokenizer), `build_model`, `loss`, `train_examples` / `batches` every
     epoch, `evaluate` after every epoch and on the best weights, `finish`,
-    then `serving_module` and `warmup_inputs` for the export.
+    then `serving_module` and `warmup_inputs` for the export. The training
+    examples are by default `self.train`, a prepared dataset object with
+    `__len__` and `unbatched()`.
 
     Class attributes:
         name: str. Recorded in results.json ("classification", ...).
@@ -61,18 +63,21 @@ class Task(abc.ABC):
     def loss(self):
         """The `keras.losses.Loss` to compile with."""
 
-    @abc.abstractmethod
     def num_train_examples(self):
-        """Training examples per epoch (after tokenization: windows for QA)."""
+        """Training examples per epoch (after tokenization: windows for QA).
+        Default: `len(self.train)`."""
+        return len(self.train)
 
-    @abc.abstractmethod
     def train_examples(self):
-        """The training examples as an unbatched, unshuffled `tf.data.Dataset`."""
+        """The training examples as an unbatched, unshuffled `tf.data.Dataset`.
+        Default: `self.train.unbatched()`."""
+        return self.train.unbatched()
 
-    @abc.abstractmethod
     def batches(self, examples, batch_size):
         """`examples` (from `train_examples`, maybe shuffled) -> what `fit` reads:
-        batches of `(inputs dict, labels)` or `(inputs, labels, sample_weights)`."""
+        batches of `(inputs dict, labels)` or `(inputs, labels, sample_weights)`.
+        Default: plain batching (examples already tokenized)."""
+        return examples.batch(batch_size).prefetch(2)
 
     @abc.abstractmethod
     def evaluate(self, model, batch_size):

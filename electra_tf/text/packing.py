@@ -32,7 +32,7 @@ class TextPacker(tf.Module):
         tokenizer: `ElectraTokenizer`.
         sequence_length: int. Output length L.
         max_input_bytes: int or None. Bytes of each text read; None:
-            `request_checks.default_max_input_bytes(sequence_length)`.
+            `input_limits.default_max_input_bytes(sequence_length)`.
 
     Call args:
         text: string tensor [batch].

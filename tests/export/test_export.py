@@ -14,12 +14,12 @@ import tensorflow as tf
 from electra_tf.errors import UsageError
 from electra_tf.export.exporter import export_model_dir
 from electra_tf.export.op_audit import audit_saved_model
-from electra_tf.export.text_inputs import TextPacker
+from electra_tf.text.packing import TextPacker
 from electra_tf.models.discriminator import hidden_activation
 from electra_tf.models.discriminator import set_feedforward_activation
 from electra_tf.export.warmup import read_warmup_requests
 from electra_tf.training.model_dir import load_pretrainer
-from electra_tf.export.request_checks import cap_utf8_bytes
+from electra_tf.text.input_limits import cap_utf8_bytes
 from tests.conftest import REPO
 from tests.export import fuzz
 from tests.export.serving_session import assert_serves
@@ -45,8 +45,8 @@ def exported(tmp_path_factory, pretraining_data):  # noqa: F811
 def _requests(exported):
     """One request per signature of both exports, plus batch-size extremes."""
     model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
-    ids, _, mask = (t.numpy() for t in TextPacker(tokenizer, config.max_seq_length)(
-        tf.constant(SENTENCES)))
+    packed = TextPacker(tokenizer, config.max_seq_length)(tf.constant(SENTENCES))
+    ids, mask = packed["token_ids"].numpy(), packed["padding_mask"].numpy()
     sentences = np.array(SENTENCES, dtype=object)
     pair = sentences[::-1].copy()
     return {
@@ -89,7 +89,8 @@ def served(exported, tmp_path_factory):
 def test_saved_models_in_the_serving_loader_match_the_keras_model(exported, served):
     model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
     packer = TextPacker(tokenizer, config.max_seq_length)
-    ids, segments, mask = (t.numpy() for t in packer(tf.constant(SENTENCES)))
+    packed = {k: v.numpy() for k, v in packer(tf.constant(SENTENCES)).items()}
+    ids, segments, mask = packed["token_ids"], packed["segment_ids"], packed["padding_mask"]
     np.testing.assert_array_equal(served["serving_default/token_ids"], ids)
     np.testing.assert_array_equal(served["serving_default/padding_mask"], mask)
     inputs = {"token_ids": ids, "segment_ids": segments, "padding_mask": mask}
@@ -103,10 +104,8 @@ def test_saved_models_in_the_serving_loader_match_the_keras_model(exported, serv
         np.testing.assert_allclose(served[f"{signature}/pooled_output"],
                                    encoded["pooled_output"].numpy(), atol=1e-5)
     # Pairs: [CLS] A [SEP] B [SEP] with segment 1 on B.
-    pair_ids, pair_segments, pair_mask = (t.numpy() for t in packer(
-        tf.constant(SENTENCES), tf.constant(list(reversed(SENTENCES)))))
-    pair_encoded = model.discriminator({"token_ids": pair_ids, "segment_ids": pair_segments,
-                                        "padding_mask": pair_mask}, training=False)
+    pair_encoded = model.discriminator(packer(
+        tf.constant(SENTENCES), tf.constant(list(reversed(SENTENCES)))), training=False)
     np.testing.assert_allclose(served["encode_pair/sequence_output"],
                                pair_encoded["sequence_output"].numpy(), atol=1e-5)
     assert (served["serving_pair/token_ids"][0] == tokenizer.sep_id).sum() == 2
@@ -226,8 +225,8 @@ def test_huge_requests_read_only_their_capped_prefix(exported):
     model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
     packer = TextPacker(tokenizer, config.max_seq_length, max_input_bytes=300)
     long_text = " ".join(["The movie was great and the acting superb."] * 30000)
-    full, = (t.numpy() for t in packer(tf.constant([long_text]))[:1])
-    prefix, = (t.numpy() for t in packer(tf.constant([long_text[:300]]))[:1])
+    full = packer(tf.constant([long_text]))["token_ids"].numpy()
+    prefix = packer(tf.constant([long_text[:300]]))["token_ids"].numpy()
     np.testing.assert_array_equal(full, prefix)
     assert (full > 0).all()  # the capped prefix still fills the sequence
 
@@ -241,8 +240,7 @@ def test_keras_hub_preset_round_trip(exported):
     ours = tf.function(tokenizer.tokenize)(tf.constant(sentences)).to_list()
     theirs = [list(map(int, ids)) for ids in hub_tokenizer(tf.constant(sentences))]
     assert theirs == ours
-    ids, segments, mask = (t.numpy() for t in TextPacker(tokenizer, 64)(tf.constant(sentences)))
-    inputs = {"token_ids": ids, "segment_ids": segments, "padding_mask": mask}
+    inputs = {k: v.numpy() for k, v in TextPacker(tokenizer, 64)(tf.constant(sentences)).items()}
     # keras-hub computes tanh GELU: the weights round-trip exactly, so the
     # preset equals our model switched to tanh, and the recorded difference
     # is the exact-vs-tanh gap of our model.

@@ -14,7 +14,8 @@ from electra_tf.export import litert
 from electra_tf.export.litert_tokenizer import NORMALIZATION_DIFFERENCES
 from electra_tf.export.litert_tokenizer import LiteRTTokenizer
 from electra_tf.export.litert_tokenizer import normalization_may_differ
-from electra_tf.export.text_inputs import TextPacker
+from electra_tf.text.packing import TextPacker
+from electra_tf.finetune.classification.finished_run import classifier_from_finetune_dir
 from electra_tf.finetune.classification.model import ElectraClassifier
 from electra_tf.models.pretrainer import ElectraPretrainer
 from electra_tf.text.tokenizer import ElectraTokenizer
@@ -171,7 +172,8 @@ def _real_sentences(count):
 def test_tokenizer_ids_equal_the_saved_model_packer_on_real_text(bert_litert_tokenizer):
     tokenizer, model = bert_litert_tokenizer
     sentences = _real_sentences(1500) + VARIED_SENTENCES
-    expected = [t.numpy() for t in TextPacker(tokenizer, 128)(tf.constant(sentences))]
+    packed = TextPacker(tokenizer, 128)(tf.constant(sentences))
+    expected = [packed[name].numpy() for name in ("token_ids", "segment_ids", "padding_mask")]
     got = model(text=np.array(sentences, dtype=object))
     same = np.ones(len(sentences), bool)
     for index, name in enumerate(litert.ID_INPUTS):
@@ -212,7 +214,7 @@ def test_bad_input_is_a_usage_error(tiny, tmp_path):
     with pytest.raises(UsageError, match="matches no file"):
         litert.representative_from_tfrecords(str(tmp_path / "*.tfrecord"), LENGTH, "v.txt")
     with pytest.raises(UsageError, match="not a finished classification run"):
-        litert.classifier_from_finetune_dir(str(tmp_path))
+        classifier_from_finetune_dir(str(tmp_path))
 
 
 @pytest.fixture(scope="module")

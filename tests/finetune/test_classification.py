@@ -380,7 +380,7 @@ def test_mean_pooling_averages_real_tokens_only():
 
 
 def test_litert_export_rebuilds_the_runs_pooling(finetuned):
-    from electra_tf.export.litert import classifier_from_finetune_dir
+    from electra_tf.finetune.classification.finished_run import classifier_from_finetune_dir
     from electra_tf.text.packing import TextPacker
 
     results, options, dev = finetuned

@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
+import scipy.stats as stats
+import sklearn.metrics as sklearn_metrics
 
 from electra_tf.finetune import metrics as metrics_lib
 from electra_tf.finetune.glue import report
 from electra_tf.finetune.glue.tasks import TASKS
-
-sklearn_metrics = pytest.importorskip("sklearn.metrics")
-stats = pytest.importorskip("scipy.stats")
 
 
 def _job_results(task, gold, predicted, extra=None):

@@ -109,12 +109,6 @@ class ClassificationTask(Task):
             return keras.losses.MeanSquaredError()
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-    def num_train_examples(self):
-        return len(self.train)
-
-    def train_examples(self):
-        return self.train.unbatched()
-
     def batches(self, examples, batch_size):
         return encode_batches(examples, self.packer, batch_size)
 

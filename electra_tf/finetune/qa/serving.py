@@ -43,7 +43,7 @@ class QuestionAnsweringServing(tf.Module):
         version_2: bool. May answer "".
         null_threshold: float.
         max_input_bytes: int or None. Bytes of the question and of the context
-            read (default `request_checks.default_max_input_bytes(sequence_length)`);
+            read (default `input_limits.default_max_input_bytes(sequence_length)`);
             one window never holds more.
 
     Example:

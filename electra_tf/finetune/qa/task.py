@@ -114,15 +114,6 @@ class QuestionAnsweringTask(Task):
     def loss(self):
         return SpanLoss()
 
-    def num_train_examples(self):
-        return len(self.train)
-
-    def train_examples(self):
-        return self.train.unbatched()
-
-    def batches(self, examples, batch_size):
-        return examples.batch(batch_size).prefetch(2)
-
     def _answers(self, model, batch_size):
         return predict_answers(model, self.dev, batch_size, **self.decode)
 

@@ -98,7 +98,7 @@ class TokenClassifierServing(tf.Module):
         sequence_length: int.
         label_names: list of str, the model's output order; must contain "O".
         max_input_bytes: int or None. Bytes of each text read (default
-            `request_checks.default_max_input_bytes(sequence_length)`); words
+            `input_limits.default_max_input_bytes(sequence_length)`); words
             past the cap are not returned, like words past `sequence_length`.
 
     Example:

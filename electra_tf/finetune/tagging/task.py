@@ -103,15 +103,6 @@ class TaggingTask(Task):
         return keras.losses.SparseCategoricalCrossentropy(
             from_logits=True, ignore_class=IGNORE_LABEL, reduction="mean_with_sample_weight")
 
-    def num_train_examples(self):
-        return len(self.train)
-
-    def train_examples(self):
-        return self.train.unbatched()
-
-    def batches(self, examples, batch_size):
-        return examples.batch(batch_size).prefetch(2)
-
     def evaluate(self, model, batch_size):
         metrics, per_type, _ = evaluate_tagging(model, self.dev, self.dev_sentences,
                                                 self.label_names, batch_size)
