@@ -21,7 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tensorflow as tf  # noqa: E402
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from electra_tf.config import ElectraConfig  # noqa: E402
@@ -30,6 +29,7 @@ from electra_tf.data import raw_text_dataset  # noqa: E402
 from electra_tf.data.default_data import prepare_default_data  # noqa: E402
 from electra_tf.data.movie_reviews import read_reviews  # noqa: E402
 from electra_tf.text import ElectraTokenizer  # noqa: E402
+from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_string("vocab", None, "vocab.txt to use (default: the default job's vocab).")
 flags.DEFINE_integer("num_texts", 20000, "Reviews to tokenize.")
@@ -140,4 +140,4 @@ def _training_sequences_per_second(tokenizer):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_tool(main)

@@ -24,8 +24,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
+
+from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_string("model_dir", None, "Pretraining run (tools/pretrain.py --model_dir); its "
                     "SavedModels are read from --export_dir.")
@@ -262,4 +263,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_tool(main)

@@ -38,7 +38,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from electra_tf.config import ElectraConfig  # noqa: E402
@@ -47,6 +46,7 @@ from electra_tf.models import ElectraPretrainer  # noqa: E402
 from electra_tf.training.flops import train_flops_per_sequence  # noqa: E402
 from electra_tf.training.optimizer import create_optimizer  # noqa: E402
 from electra_tf.training.train_loop import ElectraTrainStep  # noqa: E402
+from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_string("config", "configs/electra_small.json", "Model config to benchmark.")
 flags.DEFINE_integer("batch_size", 32, "Sequences per step.")
@@ -196,7 +196,8 @@ def main(argv):
                 times, label = run_peer(config, batch)
                 label = f"peer: HF {label}"
             except ImportError as error:
-                print(f"peer missing ({error}): pip install -e '.[interop]'")
+                print(f"peer missing ({error}): pip install -e '.[test]' (it holds torch and "
+                      "transformers)")
                 continue
         else:
             precision, jit = variant.split("/")
@@ -238,4 +239,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_tool(main)

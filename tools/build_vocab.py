@@ -10,12 +10,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from electra_tf.data.default_data import vocab_from_files  # noqa: E402
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_list("input", None, "Text files: comma-separated globs (.txt or .gz), "
                   "one sentence per line.")
@@ -38,7 +38,13 @@ def main(argv):
     size = vocab_from_files(FLAGS.input, FLAGS.output, FLAGS.vocab_size, FLAGS.lowercase)
     print(f"Wrote {size} tokens to {FLAGS.output} in {time.time() - start:.1f}s "
           "([PAD] [UNK] [CLS] [SEP] [MASK] are ids 0-4).")
+    if size != FLAGS.vocab_size:
+        # tf-text's learner searches a count threshold, which lands near the
+        # target, not on it; configs take vocab_size from the file (vocab_size 0).
+        print(f"  {size} is not --vocab_size={FLAGS.vocab_size}: the WordPiece learner stops "
+              "within a few percent of the target. Pretrain with --vocab_size=0 (the tiny "
+              "config's setting) to size the model from this file.")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_tool(main)

@@ -11,12 +11,12 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import run_tool  # noqa: E402
 
 TASKS = ["classification", "regression", "token_classification", "question_answering"]
 
@@ -156,4 +156,4 @@ def _task():
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_tool(main)

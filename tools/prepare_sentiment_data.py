@@ -11,11 +11,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from electra_tf.data.movie_reviews import write_sentiment_split  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_string("output_dir", "data/rt_sentiment", "Where train.tsv and dev.tsv go.")
 FLAGS = flags.FLAGS
@@ -30,4 +30,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_tool(main)

@@ -1,0 +1,37 @@
+"""How every tool starts: absl's `app.run`, with `--help` a success.
+
+absl exits with status 1 after printing `--help` (and `--helpfull`), so a
+script or CI step that asks a tool for its help sees a failure. The tools run
+through `run_tool`, which keeps absl's parsing and output and exits 0 instead.
+"""
+
+import sys
+
+from absl import app
+
+HELP_FLAGS = ("--help", "-help", "-h", "-?", "--helpshort", "--helpfull", "--helpxml")
+
+
+def run_tool(main, argv=None):
+    """Runs `main` under `absl.app.run`; `--help` and its kin exit with status 0.
+
+    Args:
+        main: callable taking argv (a tool's `main`, usually wrapped in
+            `errors.report_usage_errors`).
+        argv: list of str or None (`sys.argv`).
+
+    Example:
+    ```python
+    if __name__ == "__main__":
+        run_tool(main)
+    ```
+    """
+    argv = sys.argv if argv is None else argv
+    asks_help = any(arg.split("=")[0] in HELP_FLAGS for arg in argv[1:])
+    try:
+        app.run(main, argv=argv)
+    except SystemExit as exit_:
+        # absl raises SystemExit(1) right after printing the help text.
+        if asks_help and exit_.code == 1:
+            sys.exit(0)
+        raise

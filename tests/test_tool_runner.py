@@ -1,0 +1,35 @@
+"""Tools start through `run_tool`: `--help` succeeds (absl alone exits 1), errors still fail."""
+
+import subprocess
+import sys
+
+import pytest
+
+from electra_tf.tool_runner import run_tool
+from tests.conftest import REPO
+
+
+def _main(argv):
+    del argv
+    return None
+
+
+@pytest.mark.parametrize("flag", ["--help", "--helpfull", "-?"])
+def test_help_exits_zero(flag, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run_tool(_main, argv=["tool", flag])
+    assert exit_.value.code == 0
+    assert "flags" in capsys.readouterr().out.lower()
+
+
+def test_unknown_flag_still_fails():
+    with pytest.raises(SystemExit) as exit_:
+        run_tool(_main, argv=["tool", "--no_such_flag_anywhere=1"])
+    assert exit_.value.code == 1
+
+
+def test_a_real_tool_answers_help_with_status_zero():
+    result = subprocess.run([sys.executable, "tools/build_vocab.py", "--help"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--vocab_size" in result.stdout
