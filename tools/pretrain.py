@@ -94,14 +94,32 @@ def _resolve_config():
     return config.replace(**overrides), os.path.splitext(os.path.basename(path))[0]
 
 
-def _vocab_from_metadata(pattern):
+def _vocab_for(train_data, model_dir, config):
+    """The vocabulary when --vocab is unset: the one named in the TFRecords'
+    metadata.json, or, for text files, one learned from them into the model_dir
+    (reused when the run resumes)."""
+    from electra_tf.data.corpus import expand_globs
+    from electra_tf.data.default_data import DEFAULT_VOCAB_SIZE
+    from electra_tf.data.default_data import vocab_from_files
     from electra_tf.data.metadata import read_metadata
+    from electra_tf.training.model_dir import VOCAB_FILE
 
-    first = sorted(__import__("glob").glob(pattern.split(",")[0]))
-    if not first:
-        return None
-    vocab = read_metadata(os.path.dirname(first[0])).get("vocab_file")
-    return vocab if vocab and os.path.isfile(vocab) else None
+    files = expand_globs(train_data.split(","))
+    if all(".tfrecord" in os.path.basename(f) for f in files):
+        vocab = read_metadata(os.path.dirname(files[0])).get("vocab_file")
+        if not vocab or not os.path.isfile(vocab):
+            raise UsageError(f"the metadata.json next to {files[0]!r} names no vocabulary that "
+                             "exists; pass --vocab=<the vocab.txt the data was built with>.")
+        return vocab, config
+    vocab = os.path.join(model_dir, VOCAB_FILE)
+    if not os.path.isfile(vocab):
+        size = config.vocab_size or DEFAULT_VOCAB_SIZE
+        print(f"No --vocab: learning a {size}-token WordPiece vocabulary from --train_data into "
+              f"{vocab} (pass --vocab=FILE to use your own).", flush=True)
+        os.makedirs(model_dir, exist_ok=True)
+        vocab_from_files(files, vocab, size, lowercase=config.lowercase)
+    # The learner lands near the size asked for, not on it: size the model from the file.
+    return vocab, config.replace(vocab_size=0)
 
 
 @report_usage_errors
@@ -114,6 +132,7 @@ def main(argv):
 
     config, name = _resolve_config()
     train_data, eval_data, vocab = FLAGS.train_data, FLAGS.eval_data, FLAGS.vocab
+    model_dir = FLAGS.model_dir or os.path.join("runs", name)
     if train_data is None:
         from electra_tf.data.default_data import prepare_default_data
 
@@ -122,11 +141,9 @@ def main(argv):
         train_data, vocab = paths["train_data"], vocab or paths["vocab"]
         eval_data = eval_data or paths["eval_data"]
     if vocab is None:
-        vocab = _vocab_from_metadata(train_data)
-        if vocab is None:
-            raise UsageError("--vocab is required: the vocab.txt the training data was built with.")
+        vocab, config = _vocab_for(train_data, model_dir, config)
     options = TrainingOptions(
-        model_dir=FLAGS.model_dir or os.path.join("runs", name),
+        model_dir=model_dir,
         train_data=train_data, eval_data=eval_data, vocab=vocab,
         strategy=FLAGS.strategy, tpu=FLAGS.tpu, jit_compile=FLAGS.jit_compile,
         mixed_precision=FLAGS.mixed_precision, grad_accum_steps=FLAGS.grad_accum_steps,
