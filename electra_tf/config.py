@@ -25,6 +25,9 @@ SHAPE_FIELDS = (
     "generator_num_heads",
     "max_position_embeddings",
     "type_vocab_size",
+    "objective",
+    "embedding_sharing",
+    "training",
 )
 # Fields that change what is optimized: resuming across them mixes two objectives.
 OBJECTIVE_FIELDS = (
@@ -38,6 +41,7 @@ OBJECTIVE_FIELDS = (
     "gen_weight",
     "disc_weight",
     "lowercase",
+    "two_stage_generator_steps",
 )
 # Activation names: the exact erf GELU of Google's modeling.py and Hugging
 # Face's "gelu", and the tanh approximation keras-hub's ElectraBackbone uses.
@@ -47,6 +51,12 @@ HIDDEN_ACTS = ("gelu", "gelu_approximate")
 # generator's FFN and heads by scaling the discriminator's with the fraction.
 # A run dir's config.json keeps loading as the model it trained.
 LEGACY_HIDDEN_ACT = "gelu_approximate"
+# The paper's baselines and training strategies (spec §5) and DeBERTaV3's
+# GDES; the first of each is the default ELECTRA. models/objectives.py says
+# what each one trains and which tower is the encoder kept for fine-tuning.
+OBJECTIVES = ("electra", "mlm", "electra_15", "replace_mlm", "all_tokens_mlm")
+TRAININGS = ("joint", "two_stage", "adversarial")
+EMBEDDING_SHARINGS = ("embeddings", "none", "all", "gdes")
 # Google's get_generator_config: the generator's heads are hidden // 64.
 HEAD_SIZE = 64
 
@@ -98,6 +108,25 @@ class ElectraConfig:
         adam_epsilon: float. Adam's epsilon (the reference uses 1e-6).
         clip_norm: float. Global-norm gradient clipping.
         seed: int. Seeds initialization, masking and sampling.
+        objective: str. What is learned (spec §5): "electra" (replaced token
+            detection on every token), "mlm" (BERT: one encoder, 15% chosen,
+            80% [MASK] / 10% random / 10% kept, no generator), "electra_15"
+            (RTD loss on the chosen positions only), "replace_mlm" (chosen
+            positions hold generator samples; the encoder predicts the
+            originals there) or "all_tokens_mlm" (as replace_mlm, predicting
+            every token through a copy mechanism).
+        training: str. How the generator learns: "joint" (MLM, with the
+            discriminator), "two_stage" (MLM alone for
+            two_stage_generator_steps, then the discriminator starts from the
+            generator and learns RTD alone, generator frozen; equal sizes) or
+            "adversarial" (policy gradient maximising the RTD loss, with a
+            learned baseline; paper Appendix F).
+        two_stage_generator_steps: int or None. training=two_stage: steps of
+            the generator-only stage; None is half of train_steps.
+        embedding_sharing: str. What the towers share: "embeddings" (word,
+            position, segment embeddings and their LayerNorm), "none", "all"
+            (one encoder for both; equal sizes) or "gdes" (DeBERTaV3: the
+            discriminator embeds with stop_gradient(E_G) + E_delta).
     """
 
     vocab_size: int = 30522
@@ -132,6 +161,10 @@ class ElectraConfig:
     adam_epsilon: float = 1e-6
     clip_norm: float = 1.0
     seed: int = 12345
+    objective: str = "electra"
+    training: str = "joint"
+    two_stage_generator_steps: Optional[int] = None
+    embedding_sharing: str = "embeddings"
 
     def __post_init__(self):
         self.validate()
@@ -169,6 +202,70 @@ class ElectraConfig:
                 f"{self.generator_heads} heads; adjust generator_hidden_size or "
                 "generator_num_heads."
             )
+        self._validate_strategy()
+
+    def _validate_strategy(self):
+        for name, allowed in (("objective", OBJECTIVES), ("training", TRAININGS),
+                              ("embedding_sharing", EMBEDDING_SHARINGS)):
+            if getattr(self, name) not in allowed:
+                raise UsageError(f"{name} must be one of {', '.join(allowed)}, "
+                                 f"got {getattr(self, name)!r}.")
+        if self.objective == "mlm" and self.embedding_sharing != "embeddings":
+            raise UsageError(
+                f"objective='mlm' trains one encoder and no generator: embedding_sharing="
+                f"{self.embedding_sharing!r} does not apply (leave it 'embeddings').")
+        if self.training != "joint" and self.objective not in ("electra", "electra_15"):
+            raise UsageError(
+                f"training={self.training!r} trains a generator for a replaced-token-detection "
+                f"discriminator: use objective 'electra' or 'electra_15', not "
+                f"{self.objective!r}.")
+        if self.training == "two_stage" and self.embedding_sharing not in ("embeddings", "none"):
+            raise UsageError(
+                "training='two_stage' copies the generator into the discriminator after its "
+                "stage: use embedding_sharing 'embeddings' or 'none', not "
+                f"{self.embedding_sharing!r}.")
+        if self.training == "two_stage" or self.embedding_sharing == "all":
+            unequal = self.unequal_tower_sizes()
+            if unequal:
+                why = ("training='two_stage'" if self.training == "two_stage"
+                       else "embedding_sharing='all'")
+                raise UsageError(
+                    f"{why} needs a generator the discriminator's size; set "
+                    + ", ".join(f"{name}={want} (now {now})" for name, want, now in unequal)
+                    + ".")
+        steps = self.two_stage_generator_steps
+        if steps is not None and not 0 < steps < self.train_steps:
+            raise UsageError(
+                f"two_stage_generator_steps must be in (0, train_steps={self.train_steps}), "
+                f"got {steps}.")
+
+    def unequal_tower_sizes(self):
+        """Generator size fields that differ from the discriminator's.
+
+        Returns:
+            list of `(field, value it needs, value it gives now)`; empty when
+            the generator has the discriminator's hidden size, FFN and heads.
+
+        Example:
+        ```python
+        ElectraConfig(generator_hidden_size=0.5).unequal_tower_sizes()
+        # [("generator_hidden_size", 1.0, 0.5), ...]
+        ```
+        """
+        pairs = (("generator_hidden_size", 1.0, self.generator_hidden_size,
+                  self.generator_hidden == self.hidden_size),
+                 ("generator_intermediate_size", self.intermediate_size,
+                  self.generator_intermediate, self.generator_intermediate == self.intermediate_size),
+                 ("generator_num_heads", self.num_heads, self.generator_heads,
+                  self.generator_heads == self.num_heads))
+        return [(name, want, now) for name, want, now, equal in pairs if not equal]
+
+    @property
+    def generator_steps(self):
+        """training=two_stage: steps of stage 1 (the generator alone); else 0."""
+        if self.training != "two_stage":
+            return 0
+        return int(self.two_stage_generator_steps or self.train_steps // 2)
 
     # --- Derived sizes -------------------------------------------------------
     @property
@@ -313,4 +410,5 @@ class ElectraConfig:
 _EFFECTIVE = {
     "generator_intermediate_size": "generator_intermediate",
     "generator_num_heads": "generator_heads",
+    "two_stage_generator_steps": "generator_steps",
 }

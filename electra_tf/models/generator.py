@@ -216,7 +216,7 @@ class ElectraGenerator(keras.layers.Layer):
         return cls(**config)
 
 
-def build_generator(config, discriminator, dtype=None):
+def build_generator(config, discriminator, dtype=None, embedding_layers=None):
     """Builds the generator from an `ElectraConfig`, sharing `discriminator`'s embeddings.
 
     Args:
@@ -227,6 +227,9 @@ def build_generator(config, discriminator, dtype=None):
             `embeddings_layer_norm` layers the generator reuses.
         dtype: optional dtype or `keras.DTypePolicy`; None follows the global
             policy.
+        embedding_layers: optional dict {name: layer} for the names in
+            `SHARED_EMBEDDING_LAYERS`: the generator's own embedding layers
+            instead of the discriminator's (`embedding_sharing` "none"/"gdes").
 
     Returns:
         A built `ElectraGenerator` named "generator".
@@ -241,8 +244,10 @@ def build_generator(config, discriminator, dtype=None):
             f"generator hidden size {config.generator_hidden} is not divisible by "
             f"its {config.generator_heads} heads; adjust generator_hidden_size."
         )
+    if embedding_layers is None:
+        embedding_layers = {name: getattr(discriminator, name) for name in SHARED_EMBEDDING_LAYERS}
     generator = ElectraGenerator(
-        **{name: getattr(discriminator, name) for name in SHARED_EMBEDDING_LAYERS},
+        **embedding_layers,
         hidden_dim=config.generator_hidden,
         num_layers=config.num_layers,
         num_heads=config.generator_heads,

@@ -183,6 +183,27 @@ def _scatter_slots(input_ids, positions, weights, values):
     return tf.where(chosen, written, input_ids)
 
 
+def chosen_positions_mask(input_ids, masked_positions, masked_weights):
+    """The chosen positions as a [B, T] 0/1 mask (for losses over them only).
+
+    Args:
+        input_ids: int [B, T]. Gives the shape.
+        masked_positions: int32 [B, P]. Chosen positions.
+        masked_weights: float32 [B, P]. 0 marks padding slots, ignored.
+
+    Returns:
+        int32 [B, T]: 1 at the chosen positions.
+
+    Example:
+    ```python
+    weights = chosen_positions_mask(input_ids, selection.positions, selection.weights)
+    ```
+    """
+    zeros = tf.zeros_like(tf.convert_to_tensor(input_ids), dtype=tf.int32)
+    ones = tf.ones(tf.shape(masked_positions), tf.int32)
+    return _scatter_slots(zeros, masked_positions, masked_weights, ones)
+
+
 def mask_for_generator(
     input_ids, masked_positions, masked_weights, mask_id, seed, mask_token_prob=0.85
 ):
@@ -215,6 +236,60 @@ def mask_for_generator(
     show_mask = tf.cast(draw < mask_token_prob, tf.float32) * masked_weights
     mask_ids = tf.fill(tf.shape(masked_positions), tf.cast(mask_id, input_ids.dtype))
     return _scatter_slots(input_ids, masked_positions, show_mask, mask_ids)
+
+
+def mask_for_mlm(
+    input_ids,
+    masked_positions,
+    masked_weights,
+    mask_id,
+    vocab_size,
+    seed,
+    mask_token_prob=0.8,
+    random_token_prob=0.1,
+):
+    """Builds the input of the BERT baseline (objective "mlm", spec §5).
+
+    Each chosen position becomes [MASK] with probability `mask_token_prob`,
+    a token drawn uniformly from the whole vocabulary with probability
+    `random_token_prob` (BERT's rule: it may draw the original token or a
+    special token), and keeps its token otherwise.
+
+    Args:
+        input_ids: int [B, T]. Original token ids.
+        masked_positions: int32 [B, P]. From `choose_masked_positions`.
+        masked_weights: float32 [B, P]. 0 marks padding slots, left untouched.
+        mask_id: int. The [MASK] id.
+        vocab_size: int. Random tokens are drawn from [0, vocab_size).
+        seed: int32/int64 [2]. Stateless seed.
+        mask_token_prob: float. Probability of [MASK] (BERT: 0.8).
+        random_token_prob: float. Probability of a random token (BERT: 0.1).
+
+    Returns:
+        Tensor like `input_ids`.
+
+    Example:
+    ```python
+    mlm_input_ids = mask_for_mlm(
+        input_ids, selection.positions, selection.weights, mask_id, 30522, seed
+    )
+    ```
+    """
+    input_ids = tf.convert_to_tensor(input_ids)
+    choice_seed, token_seed = tf.unstack(tf.random.experimental.stateless_split(seed, num=2))
+    draw = tf.random.stateless_uniform(
+        tf.shape(masked_positions), seed=choice_seed, dtype=tf.float32)
+    random_ids = tf.random.stateless_uniform(
+        tf.shape(masked_positions), seed=token_seed, minval=0, maxval=int(vocab_size),
+        dtype=tf.int32)
+    originals = tf.gather(input_ids, masked_positions, batch_dims=1)
+    values = tf.where(
+        draw < mask_token_prob,
+        tf.cast(mask_id, input_ids.dtype),
+        tf.where(draw < mask_token_prob + random_token_prob,
+                 tf.cast(random_ids, input_ids.dtype), originals),
+    )
+    return _scatter_slots(input_ids, masked_positions, masked_weights, values)
 
 
 def sample_from_logits(logits, seed, temperature=1.0, disallowed_ids=None):

@@ -7,6 +7,11 @@ The model owns four parts, built from one `ElectraConfig`:
 - `generator`: `ElectraGenerator`, sharing the discriminator's embeddings;
 - `generator_head`: `TiedMaskedLMHead`, tied to the shared word embeddings.
 
+The paper's baselines and strategies (`objective`, `training`,
+`embedding_sharing`; spec §5) change parts of this: see
+`models/objectives.py` for what each trains and which tower is the encoder
+(always `discriminator`, the one exported and fine-tuned).
+
 `compute_outputs(batch, seed)` runs the whole step (choose positions, mask,
 generate, sample, replace, discriminate, both losses) and returns every
 intermediate tensor, so a custom training loop (`tf.distribute`, XLA) wraps it
@@ -26,14 +31,25 @@ import keras
 import tensorflow as tf
 
 from electra_tf.config import ElectraConfig
+from electra_tf.errors import UsageError
 from electra_tf.models import losses
 from electra_tf.models import masking
 from electra_tf.models.discriminator import ReplacedTokenDetectionHead
 from electra_tf.models.discriminator import build_discriminator
 from electra_tf.models.discriminator import hidden_activation
 from electra_tf.models.discriminator import replaced_token_detection
-from electra_tf.models.generator import build_generator
+from electra_tf.models.adversarial import AdversarialBaseline
+from electra_tf.models.adversarial import baseline_loss_terms
+from electra_tf.models.adversarial import baseline_value
+from electra_tf.models.adversarial import policy_gradient_loss_terms
+from electra_tf.models.adversarial import rtd_rewards
+from electra_tf.models.copy_mechanism import copy_mechanism_loss_terms
+from electra_tf.models.embedding_sharing import build_generator_tower
+from electra_tf.models.embedding_sharing import fold_gdes_embeddings
 from electra_tf.models.masked_lm_head import TiedMaskedLMHead
+from electra_tf.models.two_stage import DISCRIMINATOR_STAGE
+from electra_tf.models.two_stage import GENERATOR_STAGE
+from electra_tf.models.two_stage import training_stage
 
 # keras-hub's names, as `pretraining_dataset` yields them (the TFRecords keep
 # Google's input_ids/input_mask/segment_ids on disk; data/example_codec.py
@@ -119,14 +135,26 @@ class ElectraPretrainer(keras.Model):
             name="discriminator_predictions"
         )
         self.discriminator_head.build((None, None, config.hidden_size))
-        self.generator = build_generator(config, self.discriminator, dtype=dtype)
+        # embedding_sharing decides what the generator shares (models/embedding_sharing.py).
+        self.generator, word_embedding = build_generator_tower(
+            config, self.discriminator, dtype=dtype)
         self.generator_head = TiedMaskedLMHead(
-            token_embedding=self.discriminator.token_embedding,
+            token_embedding=word_embedding,
             activation=activation,
             dtype=dtype,
             name="generator_predictions",
         )
-        self.generator_head.build((None, None, config.generator_hidden), (None, None))
+        self.generator_head.build((None, None, self.generator.hidden_dim), (None, None))
+        if config.objective in ("replace_mlm", "all_tokens_mlm"):
+            # The encoder's own MLM head, tied to the word embeddings it reads.
+            self.encoder_mlm_head = TiedMaskedLMHead(
+                token_embedding=self.discriminator.token_embedding,
+                activation=activation, dtype=dtype, name="encoder_predictions")
+            self.encoder_mlm_head.build((None, None, config.hidden_size), (None, None))
+        if config.training == "adversarial":
+            self.adversarial_baseline = AdversarialBaseline(dtype=dtype,
+                                                            name="adversarial_baseline")
+            self.adversarial_baseline.build((None, None, self.generator.hidden_dim))
         _float32_attention_softmax(self)
         # Everything is built here, so variables exist (and are placed by an
         # enclosing strategy scope) before the first step.
@@ -200,7 +228,9 @@ class ElectraPretrainer(keras.Model):
             batch: dict with int [B, T] "token_ids", "padding_mask", "segment_ids".
 
         Returns:
-            `(gen_count, disc_count)`, float32 scalars.
+            `(gen_count, disc_count)`, float32 scalars: the chosen positions,
+            and the tokens the encoder's loss covers (every real token; the
+            chosen positions for electra_15 and replace_mlm).
 
         Example:
         ```python
@@ -214,16 +244,17 @@ class ElectraPretrainer(keras.Model):
         n = masking.num_to_predict(
             padding_mask, candidates, self.config.mask_prob, self.num_predictions
         )
-        return (
-            tf.cast(tf.reduce_sum(n), tf.float32),
-            tf.cast(tf.reduce_sum(padding_mask), tf.float32),
-        )
+        gen_count = tf.cast(tf.reduce_sum(n), tf.float32)
+        if self.config.objective in ("electra_15", "replace_mlm"):
+            # The encoder's loss is over the chosen positions only.
+            return gen_count, gen_count
+        return gen_count, tf.cast(tf.reduce_sum(padding_mask), tf.float32)
 
     @property
     def _excluded_ids(self):
         return (self.cls_id, self.sep_id, self.mask_id, self.pad_id)
 
-    def compute_outputs(self, batch, seed, training=False, loss_normalizers=None):
+    def compute_outputs(self, batch, seed, training=False, loss_normalizers=None, stage=None):
         """Runs one ELECTRA step (spec §2) and returns its tensors (see class docs).
 
         Args:
@@ -245,6 +276,7 @@ class ElectraPretrainer(keras.Model):
         """
         check_batch(batch)
         config = self.config
+        objective = config.objective
         token_ids = tf.cast(batch["token_ids"], tf.int32)
         padding_mask = tf.cast(batch["padding_mask"], tf.int32)
         segment_ids = tf.cast(batch["segment_ids"], tf.int32)
@@ -252,7 +284,11 @@ class ElectraPretrainer(keras.Model):
             tf.random.experimental.stateless_split(seed, num=3)
         )
 
-        # §2.1-2.4: choose positions, hide most of them behind [MASK].
+        def inputs(ids):
+            return {"token_ids": ids, "segment_ids": segment_ids, "padding_mask": padding_mask}
+
+        # §2.1-2.4: choose positions, hide most of them behind [MASK] (BERT's
+        # 80/10/10 for the mlm baseline).
         selection = masking.choose_masked_positions(
             token_ids,
             padding_mask,
@@ -261,21 +297,25 @@ class ElectraPretrainer(keras.Model):
             max_predictions=self.num_predictions,
             excluded_ids=self._excluded_ids,
         )
-        gen_input_ids = masking.mask_for_generator(
-            token_ids,
-            selection.positions,
-            selection.weights,
-            self.mask_id,
-            mask_seed,
-            mask_token_prob=config.mask_token_prob,
-        )
+        if objective == "mlm":
+            gen_input_ids = masking.mask_for_mlm(
+                token_ids, selection.positions, selection.weights, self.mask_id,
+                config.vocab_size, mask_seed)
+        else:
+            gen_input_ids = masking.mask_for_generator(
+                token_ids,
+                selection.positions,
+                selection.weights,
+                self.mask_id,
+                mask_seed,
+                mask_token_prob=config.mask_token_prob,
+            )
 
         # §2.5: generator logits at the chosen positions only.
-        gen_hidden = self.generator(
-            {"token_ids": gen_input_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
-            training=training,
-        )
+        gen_hidden = self.generator(inputs(gen_input_ids), training=training)
         gen_logits = tf.cast(self.generator_head(gen_hidden, selection.positions), tf.float32)
+        if stage == DISCRIMINATOR_STAGE:
+            gen_logits = tf.stop_gradient(gen_logits)  # two_stage: the generator is frozen
 
         # §2.6-2.8: sample (no gradient), replace, label.
         sampled_ids = masking.sample_from_logits(
@@ -284,31 +324,62 @@ class ElectraPretrainer(keras.Model):
             temperature=config.temperature,
             disallowed_ids=selection.ids if config.disallow_correct else None,
         )
-        disc_input_ids, disc_labels = masking.replace_tokens(
-            token_ids, padding_mask, selection.positions, selection.weights, sampled_ids
-        )
-
-        detection = replaced_token_detection(
-            self.discriminator,
-            self.discriminator_head,
-            {"token_ids": disc_input_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
-            training=training,
-        )
-        disc_logits = detection["logits"]
+        if objective == "mlm":
+            # BERT: the one encoder is the "generator"; nothing is replaced.
+            disc_input_ids = gen_input_ids
+            disc_labels = tf.cast(tf.not_equal(disc_input_ids, token_ids), tf.int32) * padding_mask
+        else:
+            disc_input_ids, disc_labels = masking.replace_tokens(
+                token_ids, padding_mask, selection.positions, selection.weights, sampled_ids
+            )
 
         # §2.9: losses in float32.
         gen_sum, gen_count = losses.masked_lm_loss_terms(
             gen_logits, selection.ids, selection.weights
         )
-        disc_sum, disc_count = losses.replaced_token_detection_loss_terms(
-            disc_logits, disc_labels, padding_mask
-        )
-        gen_normalizer, disc_normalizer = gen_count, disc_count
+        gen_normalizer = gen_count
         if loss_normalizers is not None:
-            gen_normalizer, disc_normalizer = loss_normalizers
+            gen_normalizer = loss_normalizers[0]
+        encoder = {"logits": tf.zeros(tf.shape(token_ids), tf.float32),
+                   "sum": tf.constant(0.0), "count": tf.constant(0.0)}
+        if objective != "mlm" and stage != GENERATOR_STAGE:
+            encoder = self._encoder_terms(
+                inputs(disc_input_ids), disc_labels, token_ids, padding_mask, selection, training)
+        disc_sum, disc_count, disc_logits = encoder["sum"], encoder["count"], encoder["logits"]
+        disc_normalizer = disc_count if loss_normalizers is None else loss_normalizers[1]
         gen_loss = tf.math.divide_no_nan(gen_sum, gen_normalizer)
         disc_loss = tf.math.divide_no_nan(disc_sum, disc_normalizer)
-        total_loss = config.gen_weight * gen_loss + config.disc_weight * disc_loss
+        # The RTD loss is binary and weighted disc_weight (50); the encoder MLM
+        # losses of replace_mlm/all_tokens_mlm are softmax cross-entropies like
+        # the generator's, so they are added with weight 1.
+        disc_weight = config.disc_weight if objective in ("electra", "electra_15") else 1.0
+        gen_term = config.gen_weight * gen_loss
+        extra = {}
+        if config.training == "adversarial":
+            # Appendix F: REINFORCE on the RTD loss replaces maximum likelihood.
+            rewards = rtd_rewards(disc_logits, disc_labels, selection.positions)
+            baseline_logits = self.adversarial_baseline(gen_hidden, selection.positions)
+            policy_sum, _ = policy_gradient_loss_terms(
+                gen_logits, sampled_ids, rewards, baseline_value(baseline_logits),
+                selection.weights)
+            baseline_sum, _ = baseline_loss_terms(baseline_logits, rewards, selection.weights)
+            extra = {"policy_loss": tf.math.divide_no_nan(policy_sum, gen_normalizer),
+                     "baseline_loss": tf.math.divide_no_nan(baseline_sum, gen_normalizer),
+                     "rewards": rewards}
+            gen_term = config.gen_weight * extra["policy_loss"] + extra["baseline_loss"]
+        if stage == GENERATOR_STAGE:
+            total_loss = gen_term
+        elif stage == DISCRIMINATOR_STAGE:
+            total_loss = disc_weight * disc_loss
+        elif objective == "mlm":
+            total_loss = gen_term
+        else:
+            total_loss = gen_term + disc_weight * disc_loss
+        # P(replaced) (for all_tokens_mlm: 1 - D, the probability the token is
+        # not copied); 0 where nothing detects replacements (mlm, replace_mlm).
+        disc_probs = tf.sigmoid(disc_logits) * tf.cast(padding_mask, tf.float32)
+        if objective in ("mlm", "replace_mlm"):
+            disc_probs = tf.zeros_like(disc_probs)
 
         return {
             "total_loss": total_loss,
@@ -327,8 +398,45 @@ class ElectraPretrainer(keras.Model):
             "disc_input_ids": disc_input_ids,
             "disc_labels": disc_labels,
             "disc_logits": disc_logits,
-            "disc_probs": detection["replaced_probability"],
+            "disc_probs": disc_probs,
+            **extra,
         }
+
+    def _encoder_terms(self, disc_inputs, disc_labels, token_ids, padding_mask, selection,
+                       training):
+        """The encoder's loss `(sum, count)` and its per-token logits, per objective.
+
+        electra: RTD over every real token; electra_15: RTD over the chosen
+        positions; replace_mlm: MLM of the originals at the chosen positions;
+        all_tokens_mlm: the copy-mechanism NLL of every real token (the RTD
+        head's logit z gives the copy probability D = sigmoid(-z)).
+        """
+        objective = self.config.objective
+        if objective in ("electra", "electra_15"):
+            logits = replaced_token_detection(
+                self.discriminator, self.discriminator_head, disc_inputs, training=training
+            )["logits"]
+            weights = padding_mask
+            if objective == "electra_15":
+                weights = masking.chosen_positions_mask(
+                    token_ids, selection.positions, selection.weights)
+            loss_sum, count = losses.replaced_token_detection_loss_terms(
+                logits, disc_labels, weights)
+            return {"sum": loss_sum, "count": count, "logits": logits}
+        hidden = self.discriminator(disc_inputs, training=training)["sequence_output"]
+        if objective == "replace_mlm":
+            logits = tf.cast(self.encoder_mlm_head(hidden, selection.positions), tf.float32)
+            loss_sum, count = losses.masked_lm_loss_terms(logits, selection.ids, selection.weights)
+            return {"sum": loss_sum, "count": count,
+                    "logits": tf.zeros(tf.shape(token_ids), tf.float32)}
+        # all_tokens_mlm
+        logits = tf.cast(self.discriminator_head(hidden), tf.float32)
+        every = tf.broadcast_to(tf.range(tf.shape(token_ids)[1])[tf.newaxis, :],
+                                tf.shape(token_ids))
+        mlm_logits = self.encoder_mlm_head(hidden, every)
+        loss_sum, count = copy_mechanism_loss_terms(
+            -logits, disc_inputs["token_ids"], mlm_logits, token_ids, padding_mask)
+        return {"sum": loss_sum, "count": count, "logits": logits}
 
     def call(self, inputs, training=None, seed=None):
         if seed is None:
@@ -350,6 +458,71 @@ class ElectraPretrainer(keras.Model):
         shared = {id(v) for v in self.discriminator.trainable_variables}
         tower = self.generator.trainable_variables + self.generator_head.trainable_variables
         return [v for v in tower if id(v) not in shared]
+
+    def variables_to_train(self, stage=None):
+        """The trainable variables the loss of a step reaches, for the optimizer.
+
+        Off the loss path (so never handed to the optimizer, whose weight
+        decay would otherwise still move them): the backbone's pooler; the
+        RTD head for mlm and replace_mlm. In two_stage's "generator" stage
+        only the generator's variables (and shared embeddings); in its
+        "discriminator" stage everything but the generator's own variables.
+
+        Args:
+            stage: None, "generator" or "discriminator" (`training_stage`).
+
+        Returns:
+            list of variables, in `trainable_variables` order.
+
+        Example:
+        ```python
+        variables = model.variables_to_train(model.training_stage(step))
+        grads = tape.gradient(loss, variables)
+        ```
+        """
+        unused = {id(v) for v in self.discriminator.pooled_dense.trainable_variables}
+        if self.config.objective in ("mlm", "replace_mlm"):
+            unused |= {id(v) for v in self.discriminator_head.trainable_variables}
+        generator_own = {id(v) for v in self.generator_variables}
+        if stage == GENERATOR_STAGE:
+            used = {id(v) for v in self.generator.trainable_variables
+                    + self.generator_head.trainable_variables}
+            return [v for v in self.trainable_variables if id(v) in used]
+        if stage == DISCRIMINATOR_STAGE:
+            unused |= generator_own
+        return [v for v in self.trainable_variables if id(v) not in unused]
+
+    def training_stage(self, step):
+        """two_stage: "generator" before `config.generator_steps`, then "discriminator".
+
+        None for the other training strategies. `step` is a Python int (the
+        optimizer's iterations before the update).
+
+        Example:
+        ```python
+        stage = model.training_stage(int(optimizer.iterations))
+        ```
+        """
+        return training_stage(self.config, step)
+
+    def finalize_encoder(self):
+        """Puts the encoder in its export form; call after restoring, before exporting.
+
+        `discriminator` is the encoder every objective keeps (fine-tuning,
+        keras-hub, SavedModel, Hugging Face exports). With
+        embedding_sharing="gdes" it embeds with stop_gradient(E_G) + E_delta
+        while training; this folds E_G + E_delta into its word-embedding
+        variable so it is an ordinary `ElectraBackbone`. The forward pass is
+        unchanged; GDES training after this is not (`load_pretrainer` calls
+        it; training never does). Idempotent; a no-op for the other modes.
+
+        Example:
+        ```python
+        model.finalize_encoder()
+        model.discriminator.save_to_preset("preset")
+        ```
+        """
+        fold_gdes_embeddings(self.discriminator)
 
     @property
     def dropout_rng_variables(self):
@@ -443,15 +616,17 @@ class ElectraPretrainer(keras.Model):
         model.fit(dataset, steps_per_epoch=100)
         ```
         """
+        if self.config.training == "two_stage":
+            raise UsageError(
+                "training='two_stage' switches variables between stages: train it with "
+                "run_pretraining (tools/pretrain.py), not model.fit.")
         batch = _unpack(data)
         seed = self.step_seed(self.optimizer.iterations)
         with tf.GradientTape() as tape:
             outputs = self.compute_outputs(batch, seed, training=True)
             loss = self.optimizer.scale_loss(outputs["total_loss"])
-        variables = self.trainable_variables
+        variables = self.variables_to_train()
         gradients = dense_gradients(tape.gradient(loss, variables))
-        # The backbone's pooled_dense (and anything else off the loss path)
-        # has no gradient.
         pairs = [(g, v) for g, v in zip(gradients, variables) if g is not None]
         self.optimizer.apply_gradients(pairs)
         return self.update_metrics(outputs, batch)

@@ -7,7 +7,8 @@ does 2 * (4 H^2 + 2 H F) multiply-adds-as-FLOPs in its matmuls and
 ELECTRA adds, per tower, the embedding projection (E -> H) on every token;
 the discriminator head (H -> H -> 1) on every token; and the generator's MLM
 head (Hg -> E, then E -> V through the tied embeddings) on the masked
-positions only, because that is where we compute it. Embedding lookups,
+positions only, because that is where we compute it. The paper's baselines
+and strategies change which of these run (`train_flops_per_sequence`). Embedding lookups,
 LayerNorm, softmax and elementwise work are not counted (as is customary).
 Padding tokens are counted: the hardware does that work too.
 """
@@ -22,26 +23,77 @@ def _tower_forward_flops_per_token(hidden, layers, ffn, embedding, seq_length):
     return 2 * (matmuls + projection + attention)
 
 
-def train_flops_per_sequence(config, vocab_size=None):
+def _mlm_head_forward_flops(hidden, embedding, vocab):
+    """Per predicted position: dense hidden -> E, then E -> V (tied embeddings)."""
+    return 2 * (hidden * embedding + embedding * vocab)
+
+
+def train_flops_per_sequence(config, vocab_size=None, stage=None):
     """FLOPs of one training step's work on one sequence (forward + backward).
+
+    Follows what the step computes for `config.objective`, `.training` and
+    `.embedding_sharing` (spec §5):
+
+    - electra / electra_15: generator tower on every token, its MLM head on
+      the P chosen positions, discriminator tower and RTD head on every token
+      (electra_15 runs the head everywhere and weights the loss);
+    - mlm: one encoder (the discriminator's sizes) and its MLM head at P;
+    - replace_mlm: electra's generator, then the encoder and an MLM head at P;
+    - all_tokens_mlm: electra's generator, then the encoder with an MLM head
+      on every token and the copy head (the RTD head) on every token;
+    - embedding_sharing "all": the generator pass runs the discriminator's
+      encoder (its sizes);
+    - adversarial: adds the baseline (hidden -> 1) at P positions;
+    - two_stage: stage "generator" trains the generator alone (no
+      discriminator pass); stage "discriminator" runs the generator forward
+      only (1x, it is frozen) and trains the discriminator (3x). With
+      `stage=None` a two_stage run's figure is the mean over its steps.
 
     Args:
         config: `ElectraConfig`.
         vocab_size: int or None. Defaults to `config.vocab_size`.
+        stage: None, "generator" or "discriminator" (two_stage only).
 
     Returns:
         float.
+
+    Example:
+    ```python
+    flops_per_step = train_flops_per_sequence(config) * config.batch_size
+    ```
     """
     vocab = vocab_size or config.vocab_size
-    T, E = config.max_seq_length, config.embedding_size
-    disc = _tower_forward_flops_per_token(
-        config.hidden_size, config.num_layers, config.intermediate_size, E, T
-    ) + 2 * (config.hidden_size * config.hidden_size + config.hidden_size)
-    gen = _tower_forward_flops_per_token(
-        config.generator_hidden, config.num_layers, config.generator_intermediate, E, T
-    )
-    gen_head = 2 * (config.generator_hidden * E + E * vocab) * config.num_predictions
-    return 3.0 * (T * (disc + gen) + gen_head)
+    T, E, P = config.max_seq_length, config.embedding_size, config.num_predictions
+    H, objective = config.hidden_size, config.objective
+    disc_tower = T * _tower_forward_flops_per_token(H, config.num_layers,
+                                                    config.intermediate_size, E, T)
+    rtd_head = T * 2 * (H * H + H)
+    if objective == "mlm":
+        return 3.0 * (disc_tower + P * _mlm_head_forward_flops(H, E, vocab))
+    if config.embedding_sharing == "all":
+        gen_hidden, gen_ffn = H, config.intermediate_size
+    else:
+        gen_hidden, gen_ffn = config.generator_hidden, config.generator_intermediate
+    generator = (T * _tower_forward_flops_per_token(gen_hidden, config.num_layers, gen_ffn, E, T)
+                 + P * _mlm_head_forward_flops(gen_hidden, E, vocab))
+    if config.training == "adversarial":
+        generator += P * 2 * gen_hidden
+    if objective == "replace_mlm":
+        encoder = disc_tower + P * _mlm_head_forward_flops(H, E, vocab)
+    elif objective == "all_tokens_mlm":
+        encoder = disc_tower + T * _mlm_head_forward_flops(H, E, vocab) + rtd_head
+    else:
+        encoder = disc_tower + rtd_head
+    if config.training != "two_stage":
+        return 3.0 * (generator + encoder)
+    first = 3.0 * generator
+    second = 1.0 * generator + 3.0 * encoder
+    if stage == "generator":
+        return first
+    if stage == "discriminator":
+        return second
+    steps = config.generator_steps
+    return (steps * first + (config.train_steps - steps) * second) / config.train_steps
 
 
 def peak_flops_per_second(device_kind="cpu", mixed_precision="float32"):

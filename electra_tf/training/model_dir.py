@@ -76,7 +76,9 @@ def load_pretrainer(model_dir, checkpoint=None):
             None takes the latest.
 
     Returns:
-        `(model, tokenizer, config, checkpoint_path)`.
+        `(model, tokenizer, config, checkpoint_path)`. The model's encoder
+        is in export form (`ElectraPretrainer.finalize_encoder`): read and
+        export it, do not train it further.
 
     Raises:
         UsageError: missing folder, config, vocab or checkpoint, or a
@@ -109,6 +111,9 @@ def load_pretrainer(model_dir, checkpoint=None):
         tf.train.Checkpoint(model=model), checkpoint,
         f"It does not hold the model {config_path!r} describes: pass the model_dir (or "
         "ckpt-N) of the run that wrote it, or restore that run's config.json.")
+    # Every reader (exports, fine-tuning, the demo) wants the encoder in its
+    # ordinary form (gdes: E_G + E_delta in one matrix).
+    model.finalize_encoder()
     return model, tokenizer, config, checkpoint
 
 

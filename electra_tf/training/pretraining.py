@@ -257,7 +257,6 @@ def run_pretraining(config, options, log=print):
             strategy.cluster_resolver, manager)
 
     writers = _summary_writers(options.model_dir, chief, eval_dataset is not None)
-    flops_per_step = train_flops_per_sequence(config) * config.batch_size
     device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0]
     device_kind = "tpu" if isinstance(strategy, tf.distribute.TPUStrategy) else (
         tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
@@ -271,8 +270,8 @@ def run_pretraining(config, options, log=print):
     target = config.train_steps
     if options.steps_this_run:
         target = min(target, start_step + options.steps_this_run)
-    log(f"Training {config.num_layers}-layer ELECTRA (hidden {config.hidden_size}, generator "
-        f"{config.generator_hidden}) on {strategy.num_replicas_in_sync} replica(s), "
+    log(f"Training {config.num_layers}-layer {_describe(config)} (hidden {config.hidden_size}, "
+        f"generator {config.generator_hidden}) on {strategy.num_replicas_in_sync} replica(s), "
         f"{type(strategy).__name__}, XLA {'on' if jit_compile else 'off'}, "
         f"{options.mixed_precision}; steps {start_step} -> {target} of {config.train_steps}.")
     progbar = keras.utils.Progbar(max(target - start_step, 1), verbose=1 if (
@@ -307,6 +306,9 @@ def run_pretraining(config, options, log=print):
                 elapsed = time.time() - window_start
                 logs = {m.name: float(m.result()) for m in model.metrics}
                 rate = window_steps * config.batch_size / max(elapsed, 1e-9)
+                # two_stage's stages cost differently: the stage of this step.
+                flops_per_step = train_flops_per_sequence(
+                    config, stage=model.training_stage(step - 1)) * config.batch_size
                 logs.update({
                     "learning_rate": float(tf.identity(current_learning_rate(optimizer))),
                     "grad_norm": float(np.mean(grad_norms)),
@@ -356,6 +358,14 @@ def run_pretraining(config, options, log=print):
         with open(os.path.join(options.model_dir, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2, sort_keys=True)
     return summary
+
+
+def _describe(config):
+    """"ELECTRA", or the objective/strategy/sharing options that differ from it."""
+    options = [f"{name}={getattr(config, name)}" for name, default in (
+        ("objective", "electra"), ("training", "joint"), ("embedding_sharing", "embeddings"))
+        if getattr(config, name) != default]
+    return "ELECTRA" + (f" [{', '.join(options)}]" if options else "")
 
 
 def _as_int(variable):
