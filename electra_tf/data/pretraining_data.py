@@ -14,7 +14,6 @@ import os
 import random
 import time
 
-import keras
 import tensorflow as tf
 
 from electra_tf.data import metadata as metadata_lib
@@ -26,6 +25,7 @@ from electra_tf.data.document_tokenizer import DocumentTokenizer
 from electra_tf.data.example_codec import serialize_example
 from electra_tf.data.packing import ExampleBuilder
 from electra_tf.errors import UsageError
+from electra_tf.progress_bar import ProgressBar
 from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.text.vocab import vocab_sha256
 
@@ -195,9 +195,8 @@ def build_pretraining_data(
     ]
     start = time.time()
     compressed = any(path.endswith(".gz") for path in files)
-    progbar = keras.utils.Progbar(
-        None if compressed else total_bytes, unit_name="byte", verbose=1 if show_progress else 0
-    )
+    progbar = ProgressBar(None if compressed else total_bytes, unit_name="byte",
+                          verbose=1 if show_progress else 0)
     if num_workers == 1:
         progress = multiprocessing.Value("q", 0)
         builder = _ShardBuilder(vocab_path, lowercase, max_seq_length)

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from typing import Optional
 
@@ -206,7 +207,9 @@ def run_finetuning(task, options, log=print, extra_callbacks=()):
     ]
     log(f"Fine-tuning {task.describe()}; at most {options.epochs} epoch(s) (patience "
         f"{options.patience}), learning rate {rate:g}, max_seq_length {length}.")
-    model.fit(train, epochs=options.epochs, verbose=1 if options.show_progress else 0,
+    # Keras' live bar writes control characters; a log file gets a line per epoch.
+    verbose = (1 if sys.stdout.isatty() else 2) if options.show_progress else 0
+    model.fit(train, epochs=options.epochs, verbose=verbose,
               shuffle=False,  # EpochShuffle orders the examples
               callbacks=callbacks)
     _restore_best(model, best_path, log)

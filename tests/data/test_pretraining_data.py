@@ -84,6 +84,8 @@ def test_tool_writes_data_and_reports(tmp_path, corpus_path, small_vocab_path):
                       "--max_seq_length=64", "--num_workers=2", "--num_shards=2")
     assert result.returncode == 0, result.stderr
     assert "examples" in result.stdout and "byte" in result.stdout  # progress bar + summary
+    # Output to a file (not a terminal): plain lines, no control characters.
+    assert not any(code in result.stdout for code in ("\r", "\b", "\x1b"))
     assert len(glob.glob(str(out / "*.tfrecord"))) == 2
 
 
