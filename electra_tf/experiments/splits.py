@@ -4,9 +4,10 @@ Pretraining and fine-tuning must never share a text, and the dev sets must be
 large enough that one seed's noise is smaller than the effect measured. The
 default job's held-out 10% (`movie_reviews.is_heldout`) gives only ~170 Rotten
 Tomatoes dev sentences, so this split holds out more, by its own salted hash
-of the review text (deduplicated reviews; duplicates fall on the same side):
+of the review's words (`split_key`: lower-cased, tags and spacing removed, so
+reviews that differ only in markup fall on the same side):
 
-| source          | bucket (sha256("compare_objectives:" + text) mod 1000) | goes to        |
+| source          | bucket (sha256("compare_objectives:" + key) mod 1000)   | goes to        |
 |-----------------|----------------------------------------------------------|----------------|
 | rotten_tomatoes | 0-199                                                    | rt dev         |
 | rotten_tomatoes | 200-399                                                  | rt train       |
@@ -37,9 +38,21 @@ SPLITS_FILE = "splits.json"
 PRETRAINING_FILE = "pretrain.txt"
 
 
+def split_key(text):
+    """What the rule hashes: the review's words, lower-cased, tags and spacing removed.
+
+    The corpus holds reviews that differ only in markup or spacing (read_reviews
+    drops exact duplicates only); hashing their shared words puts them on the
+    same side.
+    """
+    return " ".join(" ".join(movie_reviews.review_to_lines(text)).lower().split())
+
+
 def bucket(text):
-    """The text's bucket in [0, BUCKETS): a salted hash, independent of the default job's."""
-    return int(hashlib.sha256((SALT + text).encode("utf-8")).hexdigest()[:8], 16) % BUCKETS
+    """The text's bucket in [0, BUCKETS): a salted hash of `split_key`, independent of
+    the default job's rule."""
+    key = SALT + split_key(text)
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % BUCKETS
 
 
 def assign(text, source):

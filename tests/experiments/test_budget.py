@@ -1,0 +1,82 @@
+"""Equal compute: steps per run from FLOPs per step, checkpoint points, minutes -> FLOPs."""
+
+import dataclasses
+
+import pytest
+
+from electra_tf.config import ElectraConfig
+from electra_tf.errors import UsageError
+from electra_tf.experiments import budget
+from electra_tf.training.flops import train_flops_per_sequence
+
+
+def _config(**overrides):
+    values = dict(vocab_size=1000, hidden_size=64, num_heads=2, intermediate_size=256,
+                  embedding_size=32, num_layers=2, max_seq_length=32, batch_size=8)
+    values.update(overrides)
+    return ElectraConfig(**values)
+
+
+def test_a_step_costs_the_model_flops_of_a_sequence_times_the_batch():
+    config = _config()
+    assert budget.flops_per_step(config) == train_flops_per_sequence(config) * 8
+    assert budget.flops_per_step(config.replace(batch_size=16)) == 2 * budget.flops_per_step(
+        config)
+
+
+def test_steps_are_the_whole_steps_the_budget_pays_for():
+    assert budget.steps_for_budget(1000.0, 10.0) == 100
+    assert budget.steps_for_budget(1009.0, 10.0) == 100  # rounded down: never over budget
+    assert budget.steps_for_budget(10.0, 10.0) == 1
+    with pytest.raises(UsageError, match="less than one training step"):
+        budget.steps_for_budget(9.0, 10.0)
+
+
+def test_a_cheaper_step_gets_more_steps_for_the_same_budget():
+    # A larger generator costs more per step, so it gets fewer steps; every run
+    # spends the budget to within one step.
+    small, large = _config(generator_hidden_size=0.25), _config(generator_hidden_size=1.0)
+    total = 500 * budget.flops_per_step(large)
+    plans = [budget.plan_run(name, {}, config, total, 1, 0.1)
+             for name, config in (("small", small), ("large", large))]
+    assert plans[1].steps == 500
+    assert plans[0].steps == int(total // budget.flops_per_step(small)) > 500
+    for plan in plans:
+        assert total - plan.step_flops < plan.flops <= total
+        assert plan.config.train_steps == plan.steps
+        assert plan.config.warmup_steps == round(0.1 * plan.steps)
+
+
+@pytest.mark.skipif("objective" not in {f.name for f in dataclasses.fields(ElectraConfig)},
+                    reason="ElectraConfig has no objective field yet (issue 13 §1)")
+def test_mlm_without_a_generator_gets_more_steps_than_electra():
+    from electra_tf.experiments.runs import Run
+    from electra_tf.experiments.runs import run_config
+
+    base = _config()
+    electra = budget.plan_run("electra", {}, run_config(base, Run("electra", {})), 1e13, 1, 0.1)
+    mlm = budget.plan_run("mlm", {}, run_config(base, Run("mlm", {"objective": "mlm"})),
+                          1e13, 1, 0.1)
+    assert mlm.step_flops < electra.step_flops
+    assert mlm.steps > electra.steps
+
+
+def test_checkpoint_points_are_evenly_spaced_and_end_at_the_budget():
+    assert budget.checkpoint_steps(1000, 4) == [250, 500, 750, 1000]
+    assert budget.checkpoint_steps(1000, 1) == [1000]
+    assert budget.checkpoint_steps(10, 3) == [3, 7, 10]
+    assert budget.checkpoint_steps(2, 5) == [1, 2]  # no repeated or zero step
+    with pytest.raises(UsageError):
+        budget.checkpoint_steps(10, 0)
+
+
+def test_minutes_become_the_flops_of_that_many_measured_steps():
+    # 20 minutes at 0.5 s/step is 2400 steps of 1e12 FLOPs.
+    assert budget.budget_from_speed(20, 0.5, 1e12) == pytest.approx(2.4e15)
+    with pytest.raises(UsageError):
+        budget.budget_from_speed(20, 0.0, 1e12)
+
+
+def test_the_vocabulary_size_must_be_resolved_before_counting():
+    with pytest.raises(ValueError, match="vocab_size"):
+        budget.flops_per_step(_config(vocab_size=0))
