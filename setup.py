@@ -6,6 +6,9 @@ from setuptools import find_packages
 from setuptools import setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Each tools/<name>.py is also the console script electra-<name> (underscores -> dashes).
+TOOLS = sorted(os.path.splitext(name)[0] for name in os.listdir(os.path.join(HERE, "tools"))
+               if name.endswith(".py") and name != "__init__.py")
 
 
 def read_version():
@@ -22,7 +25,15 @@ setup(
     description="Pretrain ELECTRA text encoders with TensorFlow/Keras, fine-tune and serve them.",
     long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    packages=find_packages(include=["electra_tf", "electra_tf.*"]),
+    # tools/ and configs/ stay at the top of the repository and install as
+    # electra_tf.tools and electra_tf.configs: a wheel carries the documented
+    # commands (console scripts below) and the configs they name.
+    packages=find_packages(include=["electra_tf", "electra_tf.*"])
+    + ["electra_tf.tools", "electra_tf.configs"],
+    package_dir={"electra_tf.tools": "tools", "electra_tf.configs": "configs"},
+    package_data={"electra_tf.configs": ["*.json", "*/*.json", "*.md", "*/*.md"]},
+    entry_points={"console_scripts": [
+        f"electra-{name.replace('_', '-')} = electra_tf.tools.{name}:run" for name in TOOLS]},
     python_requires=">=3.10,<3.13",
     install_requires=[
         "tensorflow>=2.21,<2.22",

@@ -4,11 +4,9 @@
 """
 
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # noqa: E402
 
@@ -46,5 +44,10 @@ def main(argv):
               "config's setting) to size the model from this file.")
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (see setup.py)."""
     run_tool(main)
+
+
+if __name__ == "__main__":
+    run()

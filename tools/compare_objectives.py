@@ -217,5 +217,10 @@ def main(argv):
         sys.exit(1)
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (see setup.py)."""
     run_tool(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -23,10 +23,8 @@ to the model_dir's config.json.
 """
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
@@ -139,5 +137,10 @@ def main(argv):
     _print_import(imported, checkpoint)
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (see setup.py)."""
     run_tool(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -6,10 +6,8 @@
 """
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
@@ -155,5 +153,10 @@ def _task():
         metric=FLAGS.metric)
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (see setup.py)."""
     run_tool(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -9,10 +9,8 @@ offsets and score for QA). Pair tasks take "first ||| second" per input.
 """
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # noqa: E402
 
@@ -77,5 +75,10 @@ def main(argv):
             print(f"[{start + row + 1}] {text[:80]!r}  {fields}")
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (see setup.py)."""
     run_tool(main)
+
+
+if __name__ == "__main__":
+    run()

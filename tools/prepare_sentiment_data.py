@@ -6,16 +6,11 @@ The sentences come from the ~10% of reviews the default pretraining job never se
 (electra_tf/data/movie_reviews.py), split again into train.tsv and dev.tsv (1 in 5).
 """
 
-import os
-import sys
+from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from absl import flags  # noqa: E402
-
-from electra_tf.data.movie_reviews import write_sentiment_split  # noqa: E402
-from electra_tf.errors import report_usage_errors  # noqa: E402
-from electra_tf.tool_runner import run_tool  # noqa: E402
+from electra_tf.data.movie_reviews import write_sentiment_split
+from electra_tf.errors import report_usage_errors
+from electra_tf.tool_runner import run_tool
 
 flags.DEFINE_string("output_dir", "data/rt_sentiment", "Where train.tsv and dev.tsv go.")
 FLAGS = flags.FLAGS
@@ -29,5 +24,10 @@ def main(argv):
           f"{paths['dev_examples']} dev sentences to {paths['dev']}.")
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (see setup.py)."""
     run_tool(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -12,12 +12,9 @@ a file. Rerunning the same command resumes from the latest checkpoint.
 
 import dataclasses
 import os
-import sys
 import typing
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
@@ -29,7 +26,9 @@ from electra_tf.tool_runner import run_tool  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join("configs", "electra_tiny.json")
 
-flags.DEFINE_string("config", DEFAULT_CONFIG, "Model/objective config (JSON in configs/).")
+flags.DEFINE_string("config", DEFAULT_CONFIG, "Model/objective config: a JSON file, or a "
+                    "shipped config by name (electra_tiny, electra_small, electra_base, "
+                    "electra_large).")
 flags.DEFINE_string("train_data", None, "TFRecord glob from tools/build_pretraining_data.py, or "
                     "text files (.txt/.gz globs) tokenized on the fly. Unset: the default job's "
                     "embedded corpus, built into the cache on first use.")
@@ -85,9 +84,9 @@ FLAGS = flags.FLAGS
 
 
 def _resolve_config():
-    path = FLAGS.config
-    if not os.path.isfile(path) and os.path.isfile(os.path.join(REPO, path)):
-        path = os.path.join(REPO, path)
+    from electra_tf.config_files import config_path
+
+    path = config_path(FLAGS.config)
     config = ElectraConfig.from_json(path)
     overrides = {f.name: FLAGS[f.name].value for f in dataclasses.fields(ElectraConfig)
                  if FLAGS[f.name].value is not None}
@@ -183,5 +182,10 @@ def _print_summary(summary):
     print(f"  TensorBoard: tensorboard --logdir {summary['logdir']}")
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (see setup.py)."""
     run_tool(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -11,11 +11,9 @@ import json
 import os
 from typing import Dict
 
+from electra_tf.config_files import config_path
 from electra_tf.errors import UsageError
 
-CONFIG_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-        __file__))))), "configs", "finetune")
 SIZES = ("tiny", "small", "base", "large")
 
 # Hidden size -> hyperparameter file: the reference's Small (256), Base (768) and
@@ -122,11 +120,7 @@ def hparams_path(name_or_path):
     ```
     """
     if name_or_path in SIZES:
-        path = os.path.join(CONFIG_DIR, f"{name_or_path}.json")
-        if not os.path.isfile(path):
-            raise UsageError(f"{path} is missing: the named hyperparameter files live in the "
-                             "source checkout's configs/finetune/; pass a path instead.")
-        return path
+        return config_path(os.path.join("finetune", f"{name_or_path}.json"))
     if not os.path.isfile(name_or_path):
         raise UsageError(f"--hparams={name_or_path!r} is neither one of {', '.join(SIZES)} "
                          "nor a JSON file.")
