@@ -7,8 +7,9 @@ keras-hub preset, the SavedModels and the Hugging Face export use is
 `ElectraPretrainer.discriminator`: an `ElectraBackbone` of the
 discriminator's sizes, the tower that read the corrupted input.
 
-`OBJECTIVE_TABLE` and `SHARING_TABLE` are that documentation as data
-(docs/objectives.md prints them; a test checks they cover every option).
+`OBJECTIVE_TABLE`, `TRAINING_TABLE` and `SHARING_TABLE` say it per option,
+in one line each (docs/objectives.md has the full account); the asserts
+below keep them in step with the values `ElectraConfig` accepts.
 """
 
 from electra_tf.config import EMBEDDING_SHARINGS
