@@ -7,6 +7,7 @@ test_compare_objectives_tool.py.
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -67,7 +68,7 @@ def _experiment(tmp_path, budget_flops=None):
                          embedding_size=16, num_layers=1, max_seq_length=16, batch_size=2)
     configs = {"a": base, "b": base.replace(generator_hidden_size=1.0)}
     budget_flops = budget_flops or 40 * budget.flops_per_step(configs["b"])
-    plans = [budget.plan_run(name, {}, config, budget_flops, 2, 0.1)
+    plans = [budget.plan_run(name, {}, config, budget_flops, 3, 0.1)
              for name, config in configs.items()]
     return runner.Experiment(
         output_dir=str(tmp_path / "out"), plans=plans, budget={"flops": budget_flops},
@@ -77,25 +78,25 @@ def _experiment(tmp_path, budget_flops=None):
 def test_a_rerun_skips_finished_parts_and_resumes_cut_ones(tmp_path):
     experiment = _experiment(tmp_path)
     b = experiment.plans[1]
-    assert b.points == [20, 40]
-    # 1. Run b is stopped at step 30, between its two points.
-    pretraining = FakePretraining(stop={"b": 30})
+    assert b.points == [13, 27, 40]
+    # 1. Run b is stopped at step 20, between its first two points.
+    pretraining = FakePretraining(stop={"b": 20})
     with pytest.raises(runner.Interrupted):
         runner.run_experiment(experiment, pretraining, FakeFinetuning(), plots=False, log=print)
-    a_steps = experiment.plans[0].points
-    assert pretraining.calls == [("a", 0, a_steps[0]), ("a", a_steps[0], a_steps[1]),
-                                 ("b", 0, 20), ("b", 20, 30)]
-    # 2. The rerun trains b from its checkpoint at 30 only; fine-tuning is killed at job 3.
+    a = experiment.plans[0].points
+    assert pretraining.calls == [("a", 0, a[0]), ("a", a[0], a[1]), ("a", a[1], a[2]),
+                                 ("b", 0, 13), ("b", 13, 20)]
+    # 2. The rerun trains b on from its checkpoint at 20; fine-tuning is killed at job 3.
     pretraining, finetuning = FakePretraining(), FakeFinetuning(fail_at=3)
     with pytest.raises(KeyboardInterrupt):
         runner.run_experiment(experiment, pretraining, finetuning, plots=False, log=print)
-    assert pretraining.calls == [("b", 30, 40)]
+    assert pretraining.calls == [("b", 20, 27), ("b", 27, 40)]
     assert len(finetuning.calls) == 2
-    # 3. The next rerun does only the remaining jobs: 2 runs x 2 points x 2 tasks x 2 seeds.
+    # 3. The next rerun does only the remaining jobs: 2 runs x 3 points x 2 tasks x 2 seeds.
     pretraining, finetuning = FakePretraining(), FakeFinetuning()
     outcome = runner.run_experiment(experiment, pretraining, finetuning, plots=False, log=print)
     assert pretraining.calls == []
-    assert len(finetuning.calls) == 16 - 2
+    assert len(finetuning.calls) == 24 - 2
     # 4. A finished experiment reruns nothing and reports the same.
     before = open(outcome["json"]).read()
     pretraining, finetuning = FakePretraining(), FakeFinetuning()
@@ -106,7 +107,17 @@ def test_a_rerun_skips_finished_parts_and_resumes_cut_ones(tmp_path):
     last = results["runs"][1]["points"][-1]
     assert last["step"] == 40 and last["scores"]["rt"] == {"1": 0.55, "2": 0.56}
     assert last["summary"]["rt"]["median"] == pytest.approx(0.555)
-    assert last["pretraining"]["loss"] == pytest.approx(100.0 / 40)
+    for run in results["runs"]:  # every point keeps the losses of its own segment
+        assert [p["pretraining"]["loss"] for p in run["points"]] == pytest.approx(
+            [100.0 / p["step"] for p in run["points"]])
+    # 5. Killed after its last checkpoint but before its view: the view is made
+    # from that checkpoint and its summary, without training.
+    shutil.rmtree(experiment.view("b", 40))
+    pretraining = FakePretraining()
+    runner.run_experiment(experiment, pretraining, FakeFinetuning(), plots=False, log=print)
+    assert pretraining.calls == []
+    assert open(os.path.join(experiment.view("b", 40), "ckpt-40.index")).read() == "40"
+    assert open(again["json"]).read() == before
 
 
 def test_a_rerun_with_another_budget_is_refused(tmp_path):
@@ -122,10 +133,10 @@ def test_fine_tuning_starts_from_the_checkpoint_of_its_point(tmp_path):
     experiment = _experiment(tmp_path)
     finetuning = FakeFinetuning()
     runner.run_experiment(experiment, FakePretraining(), finetuning, plots=False, log=print)
-    view = experiment.view("b", 20)
-    assert sorted(os.listdir(view)) == ["checkpoint", "ckpt-20.data-00000-of-00001",
-                                        "ckpt-20.index", "config.json", "pretraining.json",
+    view = experiment.view("b", 27)
+    assert sorted(os.listdir(view)) == ["checkpoint", "ckpt-27.data-00000-of-00001",
+                                        "ckpt-27.index", "config.json", "pretraining.json",
                                         "vocab.txt"]
-    assert open(os.path.join(view, "ckpt-20.index")).read() == "20"
+    assert open(os.path.join(view, "ckpt-27.index")).read() == "27"
     assert {init for init, _, _ in finetuning.calls} == {
         experiment.view(p.name, s) for p in experiment.plans for s in p.points}
