@@ -1,6 +1,7 @@
 """Run names -> config overrides; custom runs; fields this version lacks."""
 
 import dataclasses
+import os
 
 import pytest
 
@@ -10,6 +11,7 @@ from electra_tf.experiments.runs import RUN_OVERRIDES
 from electra_tf.experiments.runs import Run
 from electra_tf.experiments.runs import parse_runs
 from electra_tf.experiments.runs import run_config
+from tests.conftest import REPO
 
 FIELDS = {f.name for f in dataclasses.fields(ElectraConfig)}
 
@@ -52,3 +54,21 @@ def test_a_field_this_version_lacks_is_refused_unless_it_asks_for_todays_behavio
             run_config(ElectraConfig(), Run("mlm", {"objective": "mlm"}))
     else:
         assert run_config(ElectraConfig(), Run("mlm", {"objective": "mlm"})).objective == "mlm"
+
+
+def test_every_named_run_is_a_valid_config_of_the_experiments_default():
+    from electra_tf.experiments.budget import flops_per_step
+
+    base = ElectraConfig.from_json(os.path.join(REPO, "configs", "experiments", "small_cpu.json")).replace(vocab_size=8192)
+    costs = {}
+    for name, overrides in RUN_OVERRIDES.items():
+        if not set(overrides) <= FIELDS:
+            continue  # a field this version lacks: refused, as tested above
+        config = run_config(base, Run(name, overrides))
+        for field, value in overrides.items():
+            assert getattr(config, field) == value
+        costs[name] = flops_per_step(config)
+    if "objective" in FIELDS:
+        assert set(costs) == set(RUN_OVERRIDES)
+        assert costs["mlm"] < costs["electra"]  # no generator
+        assert costs["two_stage"] > costs["electra"]  # a discriminator-sized generator
