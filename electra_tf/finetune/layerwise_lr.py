@@ -11,6 +11,7 @@ reference's configure_finetuning.py sets it.
 
 import keras
 
+from electra_tf.private_apis import optimizer_variable_key
 from electra_tf.training.schedules import WarmupLinearDecay
 
 _EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding",
@@ -107,16 +108,18 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
         # update_step receives the backend's tf.Variable, not the Keras
         # Variable the multipliers were computed for: key them the way the
         # optimizer itself keys variables.
-        self._multipliers = {self._var_key(v): self._multipliers_by_id.get(id(v), 1.0)
-                             for v in variables}
+        self._multipliers = {optimizer_variable_key(self, v):
+                             self._multipliers_by_id.get(id(v), 1.0) for v in variables}
         super().build(variables)
 
     def _multiplier(self, variable):
-        return self._multipliers.get(self._var_key(variable), 1.0)
+        return self._multipliers.get(optimizer_variable_key(self, variable), 1.0)
 
     def update_step(self, gradient, variable, learning_rate):
         return super().update_step(gradient, variable, learning_rate * self._multiplier(variable))
 
+    # Keras' hook for the decoupled decay (private_apis.py names it): the
+    # public `update_step` never sees the decay, which must use our rates.
     def _apply_weight_decay(self, variables):
         if self.weight_decay is None:
             return

@@ -10,10 +10,9 @@ The replaced-token-detection head is pretraining-only and lives beside it.
 import keras
 import keras_hub
 
-# keras-hub's registered tanh-approximated GELU (it serialises by name).
-from keras_hub.src.utils.keras_utils import gelu_approximate
-
 from electra_tf.errors import UsageError
+# keras-hub's registered tanh-approximated GELU (it serialises by name).
+from electra_tf.private_apis import gelu_approximate
 
 # Spec §3: every kernel and embedding starts from a truncated normal, stddev 0.02.
 INITIALIZER_STDDEV = 0.02

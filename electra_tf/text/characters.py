@@ -8,8 +8,8 @@ word never straddles two tokenizer pieces.
 """
 
 # keras-hub's own patterns: the tokenizer splits with these, so must we.
-from keras_hub.src.tokenizers.word_piece_tokenizer import CJK_REGEX as CJK
-from keras_hub.src.tokenizers.word_piece_tokenizer import PUNCTUATION_REGEX as PUNCTUATION
+from electra_tf.private_apis import CJK_REGEX as CJK
+from electra_tf.private_apis import PUNCTUATION_REGEX as PUNCTUATION
 
 # BERT `_is_whitespace`: ASCII whitespace and Unicode category Zs (which holds " ").
 SPACE = r"[\t\n\r\p{Zs}]"

@@ -60,7 +60,10 @@ class ElectraTokenizer(keras_hub.tokenizers.WordPieceTokenizer):
 
     def token_id(self, token):
         """The id of `token`; raises `KeyError` naming it if absent."""
-        return self._token_to_id_map[token]
+        try:
+            return self.token_to_id(token)
+        except ValueError:
+            raise KeyError(f"{token!r} is not in the vocabulary.") from None
 
     @property
     def pad_id(self):

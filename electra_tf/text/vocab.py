@@ -84,14 +84,15 @@ def count_words(lines, lowercase=True, batch_lines=4096):
     punctuation, CJK characters), so the learned pieces are the pieces the
     tokenizer will look for.
     """
-    # keras-hub's splitting rules; its public trainer has no way to bound the
-    # learner's threshold search (2 minutes on 30 MB), so we count ourselves.
-    from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize
+    # The tokenizer's splitting rules (`word_split`); keras-hub's public
+    # trainer has no way to bound the learner's threshold search (2 minutes on
+    # 30 MB), so we count ourselves.
+    from electra_tf.text.word_split import split_words_with_offsets
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def split_words(batch):
-        normalized = normalize_text(batch, lowercase)
-        return pretokenize(normalized, False, False, True, True).flat_values
+        words, _, _ = split_words_with_offsets(normalize_text(batch, lowercase))
+        return words.flat_values
 
     counts = collections.Counter()
     batch = []
