@@ -8,6 +8,7 @@ through `run_tool`, which keeps absl's parsing and output and exits 0 instead.
 import sys
 
 from absl import app
+from absl import flags
 
 HELP_FLAGS = ("--help", "-help", "-h", "-?", "--helpshort", "--helpfull", "--helpxml")
 
@@ -28,6 +29,10 @@ def run_tool(main, argv=None):
     """
     argv = sys.argv if argv is None else argv
     asks_help = any(arg.split("=")[0] in HELP_FLAGS for arg in argv[1:])
+    # `--help` lists the main script's flags. Started as a console script, the
+    # main script is the generated wrapper, which defines none: adopt the tool's.
+    for flag in flags.FLAGS.get_key_flags_for_module(main.__module__):
+        flags.FLAGS.register_key_flag_for_module(argv[0], flag)
     try:
         app.run(main, argv=argv)
     except SystemExit as exit_:
