@@ -173,8 +173,9 @@ def main(argv):
     runs = parse_runs(FLAGS.runs)
     configs = [run_config(base, run) for run in runs]  # unknown fields fail now
     output_dir = FLAGS.output_dir
+    given_tasks = _parse_tasks(FLAGS.task) if FLAGS.task else None  # before building data
     train_data, vocab, tasks, counts = _data(output_dir, base.max_seq_length)
-    tasks = _parse_tasks(FLAGS.task) if FLAGS.task else tasks
+    tasks = given_tasks or tasks
     vocab_size = len(load_vocab(vocab))
     configs = [c if c.vocab_size else c.replace(vocab_size=vocab_size) for c in configs]
     training = dict(save_every=FLAGS.save_every, keep_checkpoints=2, log_every=FLAGS.log_every,

@@ -21,16 +21,14 @@ RUN_OVERRIDES = {
     "electra_15": {"objective": "electra_15"},
     "replace_mlm": {"objective": "replace_mlm"},
     "all_tokens_mlm": {"objective": "all_tokens_mlm"},
-    "gdes": {"objective": "electra", "embedding_sharing": "gdes"},
-    "no_sharing": {"objective": "electra", "embedding_sharing": "none"},
-    "adversarial": {"objective": "electra", "training": "adversarial"},
+    "gdes": {"embedding_sharing": "gdes"},
+    "no_sharing": {"embedding_sharing": "none"},
+    "adversarial": {"training": "adversarial"},
     # Two-stage training needs a generator as wide as the discriminator.
-    "two_stage": {"objective": "electra", "training": "two_stage",
-                  "generator_hidden_size": 1.0},
+    "two_stage": {"training": "two_stage", "generator_hidden_size": 1.0},
 }
-# What the overrides' defaults are today: a field a run sets to its default
-# needs no support, so `electra` and `gdes`'s `objective` work before the
-# field lands.
+# Today's behaviour under the names of the option fields: a run that sets one
+# of them to this value also works on a version without the field.
 _DEFAULT_VALUES = {"objective": "electra", "training": "joint",
                    "embedding_sharing": "embeddings"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

@@ -98,3 +98,17 @@ def test_the_tool_compares_two_runs_at_equal_compute_and_resumes(tmp_path):
     assert "training from step" not in again.stdout
     assert (out / "results.json").read_text() == before
     print(f"first run {first_seconds:.0f}s")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--budget_flops=1e9", "--budget_minutes=5"], "exactly one of --budget_flops"),
+    (["--budget_flops=1e9", "--runs=electra,bert"], "unknown run 'bert'"),
+    (["--budget_flops=1e9", "--task=rt=missing.tsv"], "must look like name=train.tsv,dev.tsv"),
+])
+def test_bad_flags_fail_at_once_with_one_line(args, message, tmp_path):
+    from tests.conftest import assert_clean_error
+
+    result = run_tool("compare_objectives", *args, f"--output_dir={tmp_path / 'out'}",
+                      timeout=120)
+    assert_clean_error(result, message)
+    assert not (tmp_path / "out").exists()  # nothing built, nothing trained
