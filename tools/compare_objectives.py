@@ -15,8 +15,6 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
@@ -33,8 +31,9 @@ flags.DEFINE_list("runs", ["electra", "mlm"], "Runs to compare, comma-separated:
                   "'name:field=value;field=value' over config fields (quote the ';' in a "
                   "shell). The first run is the baseline of the deltas and, with "
                   "--budget_minutes, the one whose speed is measured.")
-flags.DEFINE_string("config", DEFAULT_CONFIG, "Base config of every run (a configs/*.json name "
-                    "or a path); train_steps and warmup_steps are set from the budget.")
+flags.DEFINE_string("config", DEFAULT_CONFIG, "Base config of every run: a JSON file, or a "
+                    "shipped config by name (experiments/small_cpu, electra_tiny, ...); "
+                    "train_steps and warmup_steps are set from the budget.")
 flags.DEFINE_float("budget_flops", None, "Pretraining budget of every run in model FLOPs "
                    "(electra_tf/training/flops.py, generator included).")
 flags.DEFINE_float("budget_minutes", None, "Pretraining budget of every run in minutes, turned "
@@ -77,12 +76,6 @@ flags.DEFINE_bool("progress_bars", True, "Keras' progress bar during pretraining
 flags.DEFINE_bool("plots", True, "Write plot_<task>.png (needs matplotlib: pip install -e "
                   "\".[experiments]\").")
 FLAGS = flags.FLAGS
-
-
-def _config_path(name):
-    candidates = [name, os.path.join(REPO, name), os.path.join(REPO, "configs", name),
-                  os.path.join(REPO, "configs", name + ".json")]
-    return next((path for path in candidates if os.path.isfile(path)), name)
 
 
 def _parse_tasks(specs):
@@ -168,7 +161,9 @@ def main(argv):
     from electra_tf.experiments.runs import run_config
     from electra_tf.text.vocab import load_vocab
 
-    config_path = _config_path(FLAGS.config)
+    from electra_tf.config_files import config_path as find_config
+
+    config_path = find_config(FLAGS.config)
     base = ElectraConfig.from_json(config_path)
     runs = parse_runs(FLAGS.runs)
     configs = [run_config(base, run) for run in runs]  # unknown fields fail now
@@ -215,6 +210,9 @@ def main(argv):
                               log=lambda message: print(message, flush=True))
     except runner.Interrupted as stop:
         print(f"Interrupted: {stop}. Rerun the same command to resume.", flush=True)
+        sys.exit(1)
+    except KeyboardInterrupt:  # during fine-tuning: the job's backup/ keeps its epochs
+        print("\nInterrupted. Rerun the same command to resume.", flush=True)
         sys.exit(1)
 
 
