@@ -80,3 +80,24 @@ def test_minutes_become_the_flops_of_that_many_measured_steps():
 def test_the_vocabulary_size_must_be_resolved_before_counting():
     with pytest.raises(ValueError, match="vocab_size"):
         budget.flops_per_step(_config(vocab_size=0))
+
+
+def test_a_minutes_budget_is_measured_once_on_the_first_run_and_kept(tmp_path):
+    from electra_tf.experiments.runner import calibrate_budget
+
+    calls = []
+
+    def pretrain(config, options, log):
+        calls.append((config.train_steps, options.log_every, options.model_dir))
+        return {"train": {"seconds_per_step": 0.25}, "step": config.train_steps}
+
+    config = _config()
+    measured = calibrate_budget(str(tmp_path), 2.0, config, "data", "vocab", pretrain, steps=30)
+    # 2 minutes at 0.25 s/step: 480 steps of this config.
+    assert measured["flops"] == pytest.approx(480 * budget.flops_per_step(config))
+    assert calls == [(30, 10, str(tmp_path / "calibration"))]  # last window: steps 21-30
+    assert not (tmp_path / "calibration").exists()
+    again = calibrate_budget(str(tmp_path), 2.0, config, "data", "vocab", pretrain, steps=30)
+    assert again == measured and len(calls) == 1  # a rerun keeps the budget
+    calibrate_budget(str(tmp_path), 3.0, config, "data", "vocab", pretrain, steps=30)
+    assert len(calls) == 2
