@@ -16,14 +16,11 @@ import sys
 from tensorflow.core.protobuf import saved_model_pb2
 
 from electra_tf.errors import UsageError
+from electra_tf.private_apis import LIST_REGISTERED_OPS_SCRIPT
 
 PYTHON_ONLY_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 
-_LIST_OPS = (
-    "import json, tensorflow, tensorflow_text\n"
-    "from tensorflow.python.framework import c_api_util\n"
-    "print(json.dumps(sorted(c_api_util.ApiDefMap().op_names())))\n"
-)
+_LIST_OPS = LIST_REGISTERED_OPS_SCRIPT
 
 
 @functools.lru_cache(maxsize=1)

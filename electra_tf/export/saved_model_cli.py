@@ -16,9 +16,8 @@ python -m electra_tf.export.saved_model_cli run --dir exports/discriminator/40 \
 import sys
 
 import tensorflow_text  # noqa: F401 (registers the tf-text ops the graphs use)
-# The console script `saved_model_cli` calls exactly this function; TensorFlow
-# has no public Python entry point for it.
-from tensorflow.python.tools.saved_model_cli import main
+
+from electra_tf.private_apis import saved_model_cli_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(saved_model_cli_main()())

@@ -5,16 +5,7 @@ import os
 import keras
 import numpy as np
 
-
-def random_state_variables(model):
-    """The model's random-number state: its variables that are not weights.
-
-    Keras keeps each dropout layer's `SeedGenerator` state in `model.variables`
-    but not in `model.weights`, so `save_weights` (and with it
-    `BackupAndRestore`) does not save it.
-    """
-    weights = {id(v) for v in model.weights}
-    return [v for v in model.variables if id(v) not in weights]
+from electra_tf.models.random_state import random_state_variables
 
 
 class RandomStateBackup(keras.callbacks.Callback):

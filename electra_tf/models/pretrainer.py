@@ -50,6 +50,9 @@ from electra_tf.models.masked_lm_head import TiedMaskedLMHead
 from electra_tf.models.two_stage import DISCRIMINATOR_STAGE
 from electra_tf.models.two_stage import GENERATOR_STAGE
 from electra_tf.models.two_stage import training_stage
+from electra_tf.models.random_state import random_state_variables
+from electra_tf.private_apis import all_sublayers
+from electra_tf.private_apis import attention_softmax
 
 # keras-hub's names, as `pretraining_dataset` yields them (the TFRecords keep
 # Google's input_ids/input_mask/segment_ids on disk; data/example_codec.py
@@ -532,12 +535,7 @@ class ElectraPretrainer(keras.Model):
         through layers; checkpoint these too so a resumed run draws the same
         dropout masks as an uninterrupted one.
         """
-        states = []
-        for layer in self._flatten_layers(include_self=True, recursive=True):
-            for generator in getattr(layer, "_seed_generators", []):
-                if all(generator.state is not s for s in states):
-                    states.append(generator.state)
-        return states
+        return random_state_variables(self)
 
     # --- Metrics ----------------------------------------------------------------
     @property
@@ -679,14 +677,15 @@ def _float32_attention_softmax(model):
     dropout is on. In float32 it cost nothing measurable in a pretraining step
     on the 2-core CPU (docs/performance.md); the probabilities are cast back
     to the compute dtype by the dropout that follows. Keras's MultiHeadAttention
-    has no public switch for this, so this is the one place that reaches into
-    it (`_softmax`, a `keras.layers.Softmax` whose policy is public).
+    has no public switch for this, so it reaches into it through
+    `private_apis.attention_softmax` (a `keras.layers.Softmax` whose policy is
+    public).
     """
     if model.compute_dtype == "float32":
         return
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    for layer in all_sublayers(model):
         if isinstance(layer, keras.layers.MultiHeadAttention):
-            layer._softmax.dtype_policy = keras.DTypePolicy("float32")
+            attention_softmax(layer).dtype_policy = keras.DTypePolicy("float32")
 
 
 def dense_gradients(gradients):

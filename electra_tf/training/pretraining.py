@@ -26,6 +26,7 @@ from electra_tf.data.pipeline import pretraining_dataset
 from electra_tf.data.pipeline import raw_text_dataset
 from electra_tf.errors import UsageError
 from electra_tf.models.pretrainer import ElectraPretrainer
+from electra_tf.progress_bar import ProgressBar
 from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.text.vocab import vocab_sha256
 from electra_tf.training import distribution
@@ -225,7 +226,7 @@ def run_pretraining(config, options, log=print):
     # A single-device iterator is checkpointable (shuffle buffer included); a
     # distributed one is not, so those runs replay their seeded input instead.
     iterator = iter(train_dataset)
-    iterator_in_checkpoint = isinstance(iterator, tf.__internal__.tracking.Trackable)
+    iterator_in_checkpoint = isinstance(iterator, tf.data.Iterator)
     if iterator_in_checkpoint:
         state["data"] = iterator
     checkpoint = tf.train.Checkpoint(**state)
@@ -274,7 +275,7 @@ def run_pretraining(config, options, log=print):
         f"generator {config.generator_hidden}) on {strategy.num_replicas_in_sync} replica(s), "
         f"{type(strategy).__name__}, XLA {'on' if jit_compile else 'off'}, "
         f"{options.mixed_precision}; steps {start_step} -> {target} of {config.train_steps}.")
-    progbar = keras.utils.Progbar(max(target - start_step, 1), verbose=1 if (
+    progbar = ProgressBar(max(target - start_step, 1), verbose=1 if (
         options.show_progress and chief) else 0, stateful_metrics=["loss", "auc", "lr"])
 
     summary = {"model_dir": os.path.abspath(options.model_dir), "start_step": start_step}
