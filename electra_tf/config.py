@@ -1,6 +1,6 @@
 """Configs are data: JSON files in `configs/` loaded into these dataclasses.
 
-`ElectraConfig` holds the model sizes (spec §3-§4) and the pretraining objective
+`ElectraConfig` holds the model sizes (docs/algorithm.md §3, §5) and the pretraining objective
 and optimizer settings, flat, so every field can be overridden by one flag of
 the same name. Nothing here is executed: a config is plain JSON.
 """
@@ -51,7 +51,7 @@ HIDDEN_ACTS = ("gelu", "gelu_approximate")
 # generator's FFN and heads by scaling the discriminator's with the fraction.
 # A run dir's config.json keeps loading as the model it trained.
 LEGACY_HIDDEN_ACT = "gelu_approximate"
-# The paper's baselines and training strategies (spec §5) and DeBERTaV3's
+# The paper's baselines and training strategies (docs/algorithm.md §6) and DeBERTaV3's
 # GDES; the first of each is the default ELECTRA. models/objectives.py says
 # what each one trains and which tower is the encoder kept for fine-tuning.
 OBJECTIVES = ("electra", "mlm", "electra_15", "replace_mlm", "all_tokens_mlm")
@@ -63,7 +63,7 @@ HEAD_SIZE = 64
 
 @dataclasses.dataclass
 class ElectraConfig:
-    """Model sizes and pretraining settings (defaults: ELECTRA-Small, spec §4).
+    """Model sizes and pretraining settings (defaults: ELECTRA-Small, docs/algorithm.md §5).
 
     Args:
         vocab_size: int. Rows of the word-embedding matrix; 0 means "take it
@@ -92,7 +92,7 @@ class ElectraConfig:
         max_predictions_per_seq: int or None. None derives it as
             int((mask_prob + 0.005) * max_seq_length), as the reference does.
         mask_token_prob: float. Chosen positions shown to the generator as
-            [MASK]; the rest keep their token (spec §2.4: 0.85).
+            [MASK]; the rest keep their token (docs/algorithm.md §2.4: 0.85).
         temperature: float. Sampling temperature of the generator.
         disallow_correct: bool. Forbid sampling the original token.
         gen_weight: float. Weight of the generator's MLM loss.
@@ -108,7 +108,7 @@ class ElectraConfig:
         adam_epsilon: float. Adam's epsilon (the reference uses 1e-6).
         clip_norm: float. Global-norm gradient clipping.
         seed: int. Seeds initialization, masking and sampling.
-        objective: str. What is learned (spec §5): "electra" (replaced token
+        objective: str. What is learned (docs/algorithm.md §6.2): "electra" (replaced token
             detection on every token), "mlm" (BERT: one encoder, 15% chosen,
             80% [MASK] / 10% random / 10% kept, no generator), "electra_15"
             (RTD loss on the chosen positions only), "replace_mlm" (chosen

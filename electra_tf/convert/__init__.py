@@ -1,6 +1,7 @@
 """Checkpoint interop: Google TF1 and Hugging Face ELECTRA checkpoints <-> ours.
 
-- `import_google_checkpoint`: a reference TF1 checkpoint (spec §7) -> `ElectraPretrainer`.
+- `import_google_checkpoint`: a reference TF1 checkpoint (docs/algorithm.md §8) ->
+  `ElectraPretrainer`.
 - `import_hf`: Hugging Face `ElectraForPreTraining` / `ElectraForMaskedLM`
   folders (one or both) -> `ElectraPretrainer`.
 - `write_model_dir`: an import -> a model_dir tools/pretrain.py, tools/export.py

@@ -1,12 +1,12 @@
 """Import a Google (reference TF1) ELECTRA checkpoint into an `ElectraPretrainer`.
 
 The reference code (google-research/electra) saves TF1 variables named as in
-spec §7. Sizes are read from the shapes: vocabulary, embedding and hidden
+docs/algorithm.md §8. Sizes are read from the shapes: vocabulary, embedding and hidden
 sizes, layers, FFN width, and the generator's hidden size (hence
 `generator_hidden_size` = generator hidden / discriminator hidden). The
 number of attention heads is not visible in any shape: it comes from
 `config_json` when given, else hidden / 64 as in every released model
-(spec §4). The generator's FFN width is read from its shapes; its heads are
+(docs/algorithm.md §5). The generator's FFN width is read from its shapes; its heads are
 `generator_num_heads` from `config_json` when given, else max(1, hidden_g //
 64) as the reference's get_generator_config derives them. The activation is
 the reference's exact erf GELU (`hidden_act` "gelu") unless `config_json`
@@ -37,7 +37,7 @@ _QUERY = name_maps.find_row(name_maps.LAYER, "self/query/kernel")
 _INTERMEDIATE = name_maps.find_row(name_maps.LAYER, "intermediate/dense/kernel")
 _DISC_HEAD = name_maps.DISCRIMINATOR_HEAD[0]
 _GEN_HEAD = name_maps.GENERATOR_HEAD[0]
-# Per released model, heads = hidden / 64 (spec §4).
+# Per released model, heads = hidden / 64 (docs/algorithm.md §5).
 HEAD_SIZE = 64
 
 

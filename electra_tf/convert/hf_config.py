@@ -166,7 +166,7 @@ def fields_to_hf(config, tower, architecture, pad_id):
         "summary_use_proj": True,
         "summary_activation": "gelu",
         "summary_last_dropout": 0.1,
-        # The generator's LM matrix is the word embedding (spec §3).
+        # The generator's LM matrix is the word embedding (docs/algorithm.md §3).
         "tie_word_embeddings": True,
         "dtype": "float32",
     }

@@ -13,7 +13,7 @@ them), and every shape is checked against the weights. A generator alone is
 imported as a pretrainer whose discriminator has the generator's sizes
 (generator_hidden_size 1.0) unless `config_json` states the discriminator's.
 
-Shared embeddings. ELECTRA has ONE set of embeddings (spec §3), Hugging Face
+Shared embeddings. ELECTRA has ONE set of embeddings (docs/algorithm.md §3), Hugging Face
 keeps a copy in each model. For a pair the copies must be equal (they are
 when both come from one pretraining run); otherwise the import fails unless
 `shared_embeddings` says which copy wins ("discriminator" or "generator").

@@ -13,7 +13,7 @@ model_dir/
 so `load_pretrainer` and tools/export.py work on it as on a trained run.
 
 The checkpoint holds the MODEL ONLY: reference checkpoints' Adam slots are
-deliberately not carried over (spec §8: they are often missing, and ours is
+deliberately not carried over (docs/algorithm.md §9.8: they are often missing, and ours is
 AdamW with bias correction, a different state), so continued pretraining
 from an import starts a fresh optimizer at step 0, with its learning-rate
 warmup. A training loop tells such a checkpoint from a run's with

@@ -1,7 +1,7 @@
 """Array layouts: the canonical (TF1) one, ours (keras-hub) and Hugging Face's.
 
 The importers and exporters move every weight through the canonical layout of
-the reference checkpoint (spec §7), so each format needs one conversion each
+the reference checkpoint (docs/algorithm.md §8), so each format needs one conversion each
 way:
 
 - ours: keras-hub's attention projections are `EinsumDense` layers whose

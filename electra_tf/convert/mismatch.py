@@ -1,6 +1,6 @@
 """Shape checks with messages that name the config field most likely at fault.
 
-Spec §8: the most common import failure is a generator-size mismatch between a
+The most common import failure is a generator-size mismatch between a
 config and a checkpoint, which TensorFlow reports as an anonymous shape
 error. Every weight is checked here BEFORE any is assigned, and the first
 mismatch becomes one `UsageError` naming the variable, both shapes and the

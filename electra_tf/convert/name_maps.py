@@ -3,7 +3,7 @@
 This is the ONE table the importers and exporters read; no other module spells
 a weight name. Each row names one weight:
 
-- `google`: the TF1 variable of the reference checkpoint (spec §7);
+- `google`: the TF1 variable of the reference checkpoint (docs/algorithm.md §8);
 - `hf`: the PyTorch state-dict key in `ElectraForPreTraining` /
   `ElectraForMaskedLM`;
 - `ours`: the attribute path from an `ElectraPretrainer` to the Keras variable;
@@ -33,7 +33,7 @@ HEADS_OUT = "heads_out"  # attention output kernel: [heads*head_dim, out] -> [he
 
 SHARED = "shared"
 
-# TF1 scope of each tower (spec §7) and the Hugging Face class holding it.
+# TF1 scope of each tower (docs/algorithm.md §8) and the Hugging Face class holding it.
 GOOGLE_SCOPES = {DISCRIMINATOR: "electra", GENERATOR: "generator"}
 HF_CLASSES = {DISCRIMINATOR: "ElectraForPreTraining", GENERATOR: "ElectraForMaskedLM"}
 
@@ -168,7 +168,7 @@ HF_TIED_LM_WEIGHT = "generator_lm_head.weight"
 HF_IGNORED_KEYS = re.compile(r"(^|\.)(position_ids|token_type_ids)$")
 
 # Reference-checkpoint variables that are training state, not model weights
-# (spec §7, §8): Adam slots (adam_m/adam_v of the reference, Adam/Adam_1 of
+# (docs/algorithm.md §8, §9.8): Adam slots (adam_m/adam_v of the reference, Adam/Adam_1 of
 # tf.train.AdamOptimizer), the step counter, Adam's beta powers.
 GOOGLE_IGNORED = re.compile(
     r"(/adam_[mv]$|/Adam(_1)?$|^global_step$|(^|/)beta[12]_power(_\d+)?$)"

@@ -1,4 +1,4 @@
-"""Packing token ids into ELECTRA pretraining examples (spec §6).
+"""Packing token ids into ELECTRA pretraining examples (docs/algorithm.md §1).
 
 A port of `ExampleBuilder` in the reference `build_pretraining_dataset.py`:
 sentences of one document accumulate until they reach the target length; the

@@ -1,7 +1,7 @@
 """Run names of the equal-compute experiment and the config overrides they stand for.
 
 This table is the one place that names the objective/strategy fields of
-`ElectraConfig` (`objective`, `training`, `embedding_sharing`; spec §5), so a
+`ElectraConfig` (`objective`, `training`, `embedding_sharing`; docs/algorithm.md §6), so a
 run works as soon as its fields exist and fails with a clear message before.
 A custom run is `name:field=value;field=value` over any config fields.
 """

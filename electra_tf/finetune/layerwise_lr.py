@@ -1,4 +1,4 @@
-"""Layer-wise learning-rate decay for fine-tuning (spec §4), the authors' way.
+"""Layer-wise learning-rate decay for fine-tuning (docs/algorithm.md §7), the authors' way.
 
 With L Transformer layers and decay d, the task head counts as a layer
 (google-research/electra issue #51, the authors' answer): the head trains at

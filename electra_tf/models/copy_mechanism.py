@@ -1,4 +1,4 @@
-"""The All-Tokens MLM copy mechanism (paper §3.2 / Table 5, spec §5).
+"""The All-Tokens MLM copy mechanism (paper §3.2 / Table 5, docs/algorithm.md §6.2).
 
 The encoder predicts the identity of EVERY input token. A sigmoid copy
 probability D per token says "the input token is the original"; the

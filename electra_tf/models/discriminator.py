@@ -1,4 +1,4 @@
-"""The discriminator: a keras-hub `ElectraBackbone` plus the RTD head (spec §3).
+"""The discriminator: a keras-hub `ElectraBackbone` plus the RTD head (docs/algorithm.md §3).
 
 The discriminator is the model users keep after pretraining, so it is a real
 `keras_hub.models.ElectraBackbone`: it saves, loads and fine-tunes with
@@ -14,7 +14,7 @@ from electra_tf.errors import UsageError
 # keras-hub's registered tanh-approximated GELU (it serialises by name).
 from electra_tf.private_apis import gelu_approximate
 
-# Spec §3: every kernel and embedding starts from a truncated normal, stddev 0.02.
+# docs/algorithm.md §3: every kernel and embedding starts from a truncated normal, stddev 0.02.
 INITIALIZER_STDDEV = 0.02
 # ElectraConfig.hidden_act -> the Keras activation. keras.activations.gelu is
 # the exact erf form by default (approximate=False).
@@ -108,7 +108,7 @@ def build_discriminator(config, dtype=None):
 
 @keras.saving.register_keras_serializable(package="electra_tf")
 class ReplacedTokenDetectionHead(keras.layers.Layer):
-    """Per-token "was this token replaced?" logits (spec §3, discriminator head).
+    """Per-token "was this token replaced?" logits (docs/algorithm.md §3, discriminator head).
 
     dense(hidden -> hidden, GELU) -> dense(hidden -> 1). The last dense runs in
     float32 whatever the dtype policy: it is tiny, and its output feeds the
@@ -118,7 +118,7 @@ class ReplacedTokenDetectionHead(keras.layers.Layer):
         hidden_dim: int. Width of the intermediate dense layer (the
             discriminator's hidden size).
         activation: activation of the intermediate layer. Defaults to the
-            exact GELU (spec §3); pass `hidden_activation(config.hidden_act)`.
+            exact GELU (docs/algorithm.md §3); pass `hidden_activation(config.hidden_act)`.
         kernel_initializer: initializer of both kernels. Defaults to
             TruncatedNormal(stddev=0.02).
         **kwargs: passed to `keras.layers.Layer` (name, dtype, ...).
@@ -150,7 +150,7 @@ class ReplacedTokenDetectionHead(keras.layers.Layer):
             kernel_initializer = keras.initializers.TruncatedNormal(stddev=INITIALIZER_STDDEV)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-        # Names follow the reference checkpoint (spec §7:
+        # Names follow the reference checkpoint (docs/algorithm.md §8:
         # discriminator_predictions/{dense, dense_1}) to ease weight import.
         self.dense = keras.layers.Dense(
             self.hidden_dim,

@@ -1,6 +1,6 @@
 """What the generator shares with the discriminator (`ElectraConfig.embedding_sharing`).
 
-- "embeddings" (default, spec §3): word, position and segment embeddings and
+- "embeddings" (default, docs/algorithm.md §3, §6.3): word, position and segment embeddings and
   the embedding LayerNorm are the discriminator backbone's layers, used by
   both towers.
 - "none": the generator has its own copies of those four layers (and its MLM

@@ -1,6 +1,6 @@
 """The generator tower: a small BERT encoder on the discriminator's embeddings.
 
-Spec §3: the word, position and token-type embeddings and the embedding
+docs/algorithm.md §3: the word, position and token-type embeddings and the embedding
 LayerNorm are ONE set of variables used by both towers. The generator
 therefore takes the discriminator backbone's embedding layers themselves
 (the same layer objects, so the same variables), and owns only what is its
@@ -43,7 +43,7 @@ class ElectraGenerator(keras.layers.Layer):
         intermediate_dim: int. FFN width.
         dropout: float. Dropout in the embeddings and Transformer layers.
         layer_norm_epsilon: float. Defaults to 1e-12 as in BERT/ELECTRA.
-        activation: FFN activation. Defaults to the exact GELU (spec §3).
+        activation: FFN activation. Defaults to the exact GELU (docs/algorithm.md §3).
         kernel_initializer: Defaults to TruncatedNormal(stddev=0.02).
         **kwargs: passed to `keras.layers.Layer` (name, dtype, ...).
 

@@ -1,4 +1,4 @@
-"""The two ELECTRA losses (spec §2.9), in float32 whatever the compute dtype.
+"""The two ELECTRA losses (docs/algorithm.md §4), in float32 whatever the compute dtype.
 
 Generator: softmax cross-entropy averaged over the chosen positions.
 Discriminator: sigmoid cross-entropy averaged over all non-pad tokens,
@@ -86,7 +86,7 @@ def masked_lm_loss_terms(logits, labels, weights):
 
 
 def masked_lm_loss(logits, labels, weights, normalizer=None):
-    """Generator loss: weighted mean softmax cross-entropy (spec §2.9).
+    """Generator loss: weighted mean softmax cross-entropy (docs/algorithm.md §4.1).
 
     Args:
         logits: float [B, P, V]. Generator logits at the chosen positions.
@@ -136,7 +136,7 @@ def replaced_token_detection_loss_terms(logits, labels, input_mask):
 def replaced_token_detection_loss(logits, labels, input_mask, normalizer=None):
     """Discriminator loss: mean sigmoid cross-entropy over non-pad tokens.
 
-    [CLS] and [SEP] count like any real token (spec §2.9); padding does not
+    [CLS] and [SEP] count like any real token (docs/algorithm.md §4.2); padding does not
     affect the value.
 
     Args:

@@ -1,10 +1,10 @@
-"""The generator's masked-LM head with tied output embeddings (spec §3).
+"""The generator's masked-LM head with tied output embeddings (docs/algorithm.md §3).
 
 Like `keras_hub.layers.MaskedLMHead`, it gathers the hidden states at the
 masked positions FIRST, so the [*, E] x [E, V] projection costs B*P rows, not
 B*T. Unlike it, the vocabulary projection and bias run in float32 under a
 mixed policy: the logits feed a softmax over the whole vocabulary and the
-Gumbel sampler (spec §8), and bfloat16 logits would round them to 8 bits.
+Gumbel sampler (docs/algorithm.md §9.6), and bfloat16 logits would round them to 8 bits.
 """
 
 import keras
@@ -29,7 +29,7 @@ class TiedMaskedLMHead(keras.layers.Layer):
             an `embeddings` [V, E] variable), e.g. the discriminator backbone's
             `token_embedding`.
         activation: activation of the dense layer. Defaults to the exact
-            GELU (spec §3); pass `hidden_activation(config.hidden_act)`.
+            GELU (docs/algorithm.md §3); pass `hidden_activation(config.hidden_act)`.
         layer_norm_epsilon: float. Defaults to 1e-12 as in BERT/ELECTRA.
         kernel_initializer: initializer of the dense kernel. Defaults to
             TruncatedNormal(stddev=0.02).
@@ -78,7 +78,7 @@ class TiedMaskedLMHead(keras.layers.Layer):
         self.vocabulary_size = token_embedding.input_dim
         embedding_dim = token_embedding.output_dim
 
-        # Names follow the reference checkpoint (spec §7:
+        # Names follow the reference checkpoint (docs/algorithm.md §8:
         # generator_predictions/{dense, LayerNorm, output_bias}).
         self.dense = keras.layers.Dense(
             embedding_dim,

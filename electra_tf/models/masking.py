@@ -1,4 +1,4 @@
-"""Dynamic masking and token replacement for one ELECTRA step (spec §2.1-§2.8).
+"""Dynamic masking and token replacement for one ELECTRA step (docs/algorithm.md §2).
 
 Pure TensorFlow functions, so they run inside the training graph (a fresh
 draw every step, nothing baked into the data files) and compile under XLA:
@@ -11,7 +11,7 @@ an XLA-compiled step and the same step run eagerly draw different, each
 reproducible, numbers.)
 
 Positions are chosen WITHOUT replacement (the reference draws with
-replacement; spec §2.3 accepts this as an improvement): every sequence gets
+replacement; docs/algorithm.md §9.1): every sequence gets
 exactly `n` distinct chosen positions.
 
 Chosen positions are returned in "prediction slots" of fixed width P:
@@ -57,7 +57,7 @@ Args:
 
 
 def candidates_mask(input_ids, input_mask, excluded_ids):
-    """Which tokens may be chosen for prediction (spec §2.1, `get_candidates_mask`).
+    """Which tokens may be chosen for prediction (docs/algorithm.md §2.1, `get_candidates_mask`).
 
     Every non-pad token except the special tokens in `excluded_ids`.
 
@@ -85,7 +85,7 @@ def candidates_mask(input_ids, input_mask, excluded_ids):
 
 
 def num_to_predict(input_mask, candidates, mask_prob, max_predictions):
-    """How many positions to choose in each sequence (spec §2.2).
+    """How many positions to choose in each sequence (docs/algorithm.md §2.2).
 
     n = max(1, min(max_predictions, round(num_real_tokens * mask_prob))), with
     num_real_tokens = sum(input_mask) ([CLS]/[SEP] included), then capped at
@@ -118,7 +118,7 @@ def num_to_predict(input_mask, candidates, mask_prob, max_predictions):
 def choose_masked_positions(
     input_ids, input_mask, seed, mask_prob, max_predictions, excluded_ids
 ):
-    """Chooses the positions to predict, without replacement (spec §2.1-§2.3).
+    """Chooses the positions to predict, without replacement (docs/algorithm.md §2.1-§2.3).
 
     Each candidate gets a uniform random score and the `n` highest-scoring
     candidates of each sequence are chosen: a uniformly random subset of size
@@ -207,7 +207,7 @@ def chosen_positions_mask(input_ids, masked_positions, masked_weights):
 def mask_for_generator(
     input_ids, masked_positions, masked_weights, mask_id, seed, mask_token_prob=0.85
 ):
-    """Builds the generator input (spec §2.4).
+    """Builds the generator input (docs/algorithm.md §2.4).
 
     Each chosen position becomes [MASK] with probability `mask_token_prob`
     and keeps its original token otherwise. No random-token replacement.
@@ -248,7 +248,7 @@ def mask_for_mlm(
     mask_token_prob=0.8,
     random_token_prob=0.1,
 ):
-    """Builds the input of the BERT baseline (objective "mlm", spec §5).
+    """Builds the input of the BERT baseline (objective "mlm", docs/algorithm.md §6.2).
 
     Each chosen position becomes [MASK] with probability `mask_token_prob`,
     a token drawn uniformly from the whole vocabulary with probability
@@ -293,12 +293,12 @@ def mask_for_mlm(
 
 
 def sample_from_logits(logits, seed, temperature=1.0, disallowed_ids=None):
-    """Samples one token per row with the Gumbel-max trick (spec §2.6).
+    """Samples one token per row with the Gumbel-max trick (docs/algorithm.md §2.6).
 
     argmax(logits / temperature + Gumbel noise) is an exact sample from
     softmax(logits / temperature), without normalising over the vocabulary.
     The logits are wrapped in `stop_gradient`: sampling is not differentiable
-    and no gradient may reach the generator through the samples (spec §2.9).
+    and no gradient may reach the generator through the samples (docs/algorithm.md §4.3).
 
     Args:
         logits: float [..., V]. Generator logits (computed in float32 here).
@@ -331,7 +331,7 @@ def sample_from_logits(logits, seed, temperature=1.0, disallowed_ids=None):
 
 
 def replace_tokens(input_ids, input_mask, masked_positions, masked_weights, sampled_ids):
-    """Builds the discriminator input and its labels (spec §2.7-§2.8).
+    """Builds the discriminator input and its labels (docs/algorithm.md §2.7).
 
     The original sequence with the sampled tokens written at every chosen
     position (also those not shown as [MASK]). A position is labelled

@@ -1,6 +1,6 @@
 """What each pretraining option trains, and which tower is the encoder kept.
 
-`ElectraConfig.objective`, `.training` and `.embedding_sharing` (spec §5)
+`ElectraConfig.objective`, `.training` and `.embedding_sharing` (docs/algorithm.md §6)
 select among the paper's baselines and training strategies. In every case
 the encoder that fine-tuning (`finetune.encoder_init.load_encoder`), the
 keras-hub preset, the SavedModels and the Hugging Face export use is

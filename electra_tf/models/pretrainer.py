@@ -1,4 +1,5 @@
-"""`ElectraPretrainer`: generator + discriminator and one ELECTRA step (spec §2).
+"""`ElectraPretrainer`: generator + discriminator and one ELECTRA step
+(docs/algorithm.md §2, §4).
 
 The model owns four parts, built from one `ElectraConfig`:
 
@@ -8,7 +9,7 @@ The model owns four parts, built from one `ElectraConfig`:
 - `generator_head`: `TiedMaskedLMHead`, tied to the shared word embeddings.
 
 The paper's baselines and strategies (`objective`, `training`,
-`embedding_sharing`; spec §5) change parts of this: see
+`embedding_sharing`; docs/algorithm.md §6) change parts of this: see
 `models/objectives.py` for what each trains and which tower is the encoder
 (always `discriminator`, the one exported and fine-tuned).
 
@@ -62,7 +63,7 @@ INPUT_KEYS = ("token_ids", "padding_mask", "segment_ids")
 
 @keras.saving.register_keras_serializable(package="electra_tf")
 class ElectraPretrainer(keras.Model):
-    """ELECTRA generator and discriminator trained jointly (spec §2-§3).
+    """ELECTRA generator and discriminator trained jointly (docs/algorithm.md §2-§4).
 
     Args:
         config: `ElectraConfig` (or its dict). `vocab_size` must be set.
@@ -258,7 +259,7 @@ class ElectraPretrainer(keras.Model):
         return (self.cls_id, self.sep_id, self.mask_id, self.pad_id)
 
     def compute_outputs(self, batch, seed, training=False, loss_normalizers=None, stage=None):
-        """Runs one ELECTRA step (spec §2) and returns its tensors (see class docs).
+        """Runs one ELECTRA step (docs/algorithm.md §2, §4); returns its tensors (see class docs).
 
         Args:
             batch: dict with int [B, T] "token_ids", "padding_mask", "segment_ids".
@@ -290,7 +291,7 @@ class ElectraPretrainer(keras.Model):
         def inputs(ids):
             return {"token_ids": ids, "segment_ids": segment_ids, "padding_mask": padding_mask}
 
-        # §2.1-2.4: choose positions, hide most of them behind [MASK] (BERT's
+        # docs/algorithm.md §2.1-§2.4: choose positions, hide most of them behind [MASK] (BERT's
         # 80/10/10 for the mlm baseline).
         selection = masking.choose_masked_positions(
             token_ids,
@@ -314,13 +315,13 @@ class ElectraPretrainer(keras.Model):
                 mask_token_prob=config.mask_token_prob,
             )
 
-        # §2.5: generator logits at the chosen positions only.
+        # docs/algorithm.md §2.5: generator logits at the chosen positions only.
         gen_hidden = self.generator(inputs(gen_input_ids), training=training)
         gen_logits = tf.cast(self.generator_head(gen_hidden, selection.positions), tf.float32)
         if stage == DISCRIMINATOR_STAGE:
             gen_logits = tf.stop_gradient(gen_logits)  # two_stage: the generator is frozen
 
-        # §2.6-2.8: sample (no gradient), replace, label.
+        # docs/algorithm.md §2.6-§2.7: sample (no gradient), replace, label.
         sampled_ids = masking.sample_from_logits(
             gen_logits,
             sample_seed,
@@ -336,7 +337,7 @@ class ElectraPretrainer(keras.Model):
                 token_ids, padding_mask, selection.positions, selection.weights, sampled_ids
             )
 
-        # §2.9: losses in float32.
+        # docs/algorithm.md §4: losses in float32.
         gen_sum, gen_count = losses.masked_lm_loss_terms(
             gen_logits, selection.ids, selection.weights
         )

@@ -1,4 +1,4 @@
-"""Two-stage training (`training="two_stage"`, paper §3.2, spec §5).
+"""Two-stage training (`training="two_stage"`, paper §3.2, docs/algorithm.md §6.1).
 
 Stage "generator" (steps [0, n)): only the generator (tower + MLM head, and
 the shared embeddings if any) learns, with the MLM loss; the discriminator is

@@ -32,7 +32,7 @@ def train_flops_per_sequence(config, vocab_size=None, stage=None):
     """FLOPs of one training step's work on one sequence (forward + backward).
 
     Follows what the step computes for `config.objective`, `.training` and
-    `.embedding_sharing` (spec §5):
+    `.embedding_sharing` (docs/algorithm.md §6):
 
     - electra / electra_15: generator tower on every token, its MLM head on
       the P chosen positions, discriminator tower and RTD head on every token

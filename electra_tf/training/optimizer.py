@@ -1,4 +1,5 @@
-"""AdamW as ELECTRA pretrains with it (spec §4), for a loop that all-reduces itself."""
+"""AdamW as ELECTRA pretrains with it (docs/algorithm.md §5), for a loop that all-reduces
+itself."""
 
 import keras
 
@@ -32,7 +33,7 @@ def create_optimizer(config, mixed_precision="float32"):
 
     Weight decay `config.weight_decay` skips LayerNorm weights and biases;
     epsilon, betas and clip norm come from `config`. Adam's bias correction is
-    kept (the reference drops it; spec §4 accepts standard AdamW). The
+    kept (the reference drops it; docs/algorithm.md §9.2). The
     schedule counts optimizer updates. Gradient accumulation is not Keras's
     (a mean of per-micro-batch means): `ElectraTrainStep` sums micro-batch
     gradients of the global mean itself. `mixed_float16` wraps the optimizer
