@@ -1,7 +1,8 @@
-"""Reference TF1 checkpoints (spec §7 names, written with tf.compat.v1) -> ElectraPretrainer.
+"""Reference TF1 checkpoints (docs/algorithm.md §8 names, written with tf.compat.v1) ->
+ElectraPretrainer.
 
 The checkpoint is written from the Hugging Face models' weights with the
-variable names spelled out here from the spec, independently of the
+variable names spelled out here from docs/algorithm.md §8, independently of the
 package's name table, and the imported model is compared with transformers.
 """
 
@@ -48,7 +49,7 @@ EMBEDDINGS = [
 
 
 def reference_variables(disc, gen=None):
-    """{TF1 name: array} in the reference layout (spec §7) from HF models."""
+    """{TF1 name: array} in the reference layout (docs/algorithm.md §8) from HF models."""
     d = {k: v.numpy() for k, v in disc.state_dict().items()}
     variables = {f"electra/embeddings/{tf_name}": d[f"electra.embeddings.{hf_name}"]
                  for tf_name, hf_name in EMBEDDINGS}

@@ -1,4 +1,4 @@
-"""Spec §2.9: the two losses, against hand computations in numpy."""
+"""docs/algorithm.md §4: the two losses, against hand computations in numpy."""
 
 import numpy as np
 import tensorflow as tf

@@ -1,4 +1,4 @@
-"""Spec §2.1-§2.8, one test per rule, on the pure masking functions."""
+"""docs/algorithm.md §2, one test per rule, on the pure masking functions."""
 
 import numpy as np
 import tensorflow as tf

@@ -1,4 +1,4 @@
-"""The paper's baselines and training strategies (spec §5), one rule per test.
+"""The paper's baselines and training strategies (docs/algorithm.md §6), one rule per test.
 
 Each test builds a tiny real model of one option and checks the property
 that option is defined by, so breaking that option's code makes it fail.

@@ -1,4 +1,4 @@
-"""The full ELECTRA step on a tiny real model (spec §2-§3)."""
+"""The full ELECTRA step on a tiny real model (docs/algorithm.md §2-§4)."""
 
 import keras
 import keras_hub

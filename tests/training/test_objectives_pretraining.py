@@ -1,4 +1,4 @@
-"""Every pretraining option (spec §5) trains, logs, checkpoints, resumes and
+"""Every pretraining option (docs/algorithm.md §6) trains, logs, checkpoints, resumes and
 exports an encoder fine-tuning accepts; FLOPs per step follow each option."""
 
 import os
