@@ -69,6 +69,8 @@ setup(
             # Independent references for the GLUE metrics (Matthews, F1, Spearman).
             "scikit-learn==1.9.1",
             "scipy==1.17.1",
+            # The experiment tool's smoke test reads its plots back.
+            "matplotlib==3.11.2",
             # torch needs >= 77; 81+ drops pkg_resources, which some tools still import.
             "setuptools>=77,<81",
         ],

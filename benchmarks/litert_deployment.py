@@ -1,8 +1,8 @@
 """LiteRT deployment: size, latency and accuracy of the .tflite models against the SavedModels.
 
     python benchmarks/litert_deployment.py --model_dir=runs/electra_tiny \
-        --finetune_dir=runs/rt_sentiment --train_file=data/rt_sentiment/train.tsv \
-        --dev_file=data/rt_sentiment/dev.tsv --text_column=sentence
+        --finetune_dir=runs/rt_sentiment --train_data=data/rt_sentiment/train.tsv \
+        --dev_data=data/rt_sentiment/dev.tsv --text_column=sentence
 
 For the pretrained run (detector, encoder) and a fine-tuned classifier, converts float32,
 dynamic-range int8 and full-integer int8 models (full int8 calibrated on the run's
@@ -36,10 +36,10 @@ flags.DEFINE_string("representative_data", None, "The run's pretraining TFRecord
                     "calibration (default: the default job's data in the cache).")
 flags.DEFINE_string("finetune_dir", None, "A tools/finetune.py classification --output_dir "
                     "(with export/1); skipped when unset.")
-flags.DEFINE_string("train_file", None, "The classifier's training file (calibration texts).")
-flags.DEFINE_string("dev_file", None, "The classifier's dev file (accuracy).")
-flags.DEFINE_string("text_column", "text", "Text column of --train_file/--dev_file.")
-flags.DEFINE_string("label_column", "label", "Label column of --dev_file.")
+flags.DEFINE_string("train_data", None, "The classifier's training file (calibration texts).")
+flags.DEFINE_string("dev_data", None, "The classifier's dev file (accuracy).")
+flags.DEFINE_string("text_column", "text", "Text column of --train_data/--dev_data.")
+flags.DEFINE_string("label_column", "label", "Label column of --dev_data.")
 flags.DEFINE_integer("sentences", 200, "Held-out corpus sentences for the pretrained models' "
                      "differences and latencies.")
 flags.DEFINE_integer("calibration_examples", 64, "Examples calibrating the full-int8 models.")
@@ -163,8 +163,8 @@ def classifier(results):
 
     model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.finetune_dir)
     columns = dict(text_column=FLAGS.text_column, label_column=FLAGS.label_column)
-    train = ClassificationData(FLAGS.train_file, **columns)
-    dev = ClassificationData(FLAGS.dev_file, labels=labels, **columns)
+    train = ClassificationData(FLAGS.train_data, **columns)
+    dev = ClassificationData(FLAGS.dev_data, labels=labels, **columns)
     work = os.path.join(FLAGS.work_dir, "classifier")
     manifest = export_classifier_litert(
         model, tokenizer, length, work, labels, representative_texts=train.texts,
@@ -243,8 +243,8 @@ def main(argv):
         pretrained(results)
         rows += results["pretrained"]["rows"]
     if FLAGS.finetune_dir:
-        if not (FLAGS.train_file and FLAGS.dev_file):
-            raise SystemExit("--finetune_dir needs --train_file and --dev_file.")
+        if not (FLAGS.train_data and FLAGS.dev_data):
+            raise SystemExit("--finetune_dir needs --train_data and --dev_data.")
         classifier(results)
         rows += results["classifier"]["rows"]
     results["seconds"] = round(time.time() - start, 1)

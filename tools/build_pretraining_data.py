@@ -1,6 +1,6 @@
 """Pack text files into sharded TFRecords of ELECTRA pretraining examples.
 
-    python tools/build_pretraining_data.py --input='corpus/*.txt' --vocab=vocab.txt \
+    python tools/build_pretraining_data.py --corpus='corpus/*.txt' --vocab=vocab.txt \
         --output_dir=data/ --max_seq_length=128
 """
 
@@ -15,7 +15,7 @@ from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
-flags.DEFINE_list("input", None, "Text files: comma-separated globs (.txt or .gz); one "
+flags.DEFINE_list("corpus", None, "Text files: comma-separated globs (.txt or .gz); one "
                   "sentence or paragraph per line, a blank line between documents.")
 flags.DEFINE_string("vocab", None, "WordPiece vocab.txt (from tools/build_vocab.py or BERT's).")
 flags.DEFINE_string("output_dir", None, "Folder for the TFRecord shards and metadata.json.")
@@ -31,11 +31,11 @@ FLAGS = flags.FLAGS
 @report_usage_errors
 def main(argv):
     del argv
-    for name in ("input", "vocab", "output_dir"):
+    for name in ("corpus", "vocab", "output_dir"):
         if not FLAGS[name].value:
             raise UsageError(f"--{name} is required ({FLAGS[name].help})")
     metadata = build_pretraining_data(
-        FLAGS.input, FLAGS.vocab, FLAGS.output_dir,
+        FLAGS.corpus, FLAGS.vocab, FLAGS.output_dir,
         max_seq_length=FLAGS.max_seq_length, lowercase=FLAGS.lowercase, seed=FLAGS.seed,
         num_workers=FLAGS.num_workers, num_shards=FLAGS.num_shards, overwrite=FLAGS.overwrite,
     )

@@ -1,6 +1,6 @@
 """Learn a WordPiece vocabulary from text files.
 
-    python tools/build_vocab.py --input='corpus/*.txt' --output=vocab.txt --vocab_size=30522
+    python tools/build_vocab.py --corpus='corpus/*.txt' --vocab=vocab.txt --vocab_size=30522
 """
 
 import os
@@ -15,9 +15,9 @@ from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
-flags.DEFINE_list("input", None, "Text files: comma-separated globs (.txt or .gz), "
+flags.DEFINE_list("corpus", None, "Text files: comma-separated globs (.txt or .gz), "
                   "one sentence per line.")
-flags.DEFINE_string("output", "vocab.txt", "Where to write the vocabulary, one token a line.")
+flags.DEFINE_string("vocab", "vocab.txt", "Where to write the vocabulary, one token a line.")
 flags.DEFINE_integer("vocab_size", 30522, "Target vocabulary size, special tokens included.")
 flags.DEFINE_bool("lowercase", True, "Lowercase and strip accents (an uncased vocabulary); "
                   "--nolowercase keeps case.")
@@ -28,13 +28,13 @@ FLAGS = flags.FLAGS
 @report_usage_errors
 def main(argv):
     del argv
-    if not FLAGS.input:
-        raise UsageError("--input is required: the text files to learn from.")
-    if os.path.exists(FLAGS.output) and not FLAGS.overwrite:
-        raise UsageError(f"{FLAGS.output!r} exists; pass --overwrite to replace it.")
+    if not FLAGS.corpus:
+        raise UsageError("--corpus is required: the text files to learn from.")
+    if os.path.exists(FLAGS.vocab) and not FLAGS.overwrite:
+        raise UsageError(f"{FLAGS.vocab!r} exists; pass --overwrite to replace it.")
     start = time.time()
-    size = vocab_from_files(FLAGS.input, FLAGS.output, FLAGS.vocab_size, FLAGS.lowercase)
-    print(f"Wrote {size} tokens to {FLAGS.output} in {time.time() - start:.1f}s "
+    size = vocab_from_files(FLAGS.corpus, FLAGS.vocab, FLAGS.vocab_size, FLAGS.lowercase)
+    print(f"Wrote {size} tokens to {FLAGS.vocab} in {time.time() - start:.1f}s "
           "([PAD] [UNK] [CLS] [SEP] [MASK] are ids 0-4).")
     if size != FLAGS.vocab_size:
         # tf-text's learner searches a count threshold, which lands near the

@@ -72,7 +72,8 @@ flags.DEFINE_integer("finetune_max_seq_length", None, "Fine-tuning sequence leng
 flags.DEFINE_integer("save_every", 200, "Pretraining steps between checkpoints (resume points).")
 flags.DEFINE_integer("log_every", 25, "Pretraining steps per logging window (the loss reported "
                      "at a point is the mean over the last window).")
-flags.DEFINE_bool("progress_bars", True, "Keras' progress bar during pretraining.")
+flags.DEFINE_bool("progress", True, "A progress bar inside each pretraining segment (the tool "
+                  "prints a line per phase either way).")
 flags.DEFINE_bool("plots", True, "Write plot_<task>.png (needs matplotlib: pip install -e "
                   "\".[experiments]\").")
 FLAGS = flags.FLAGS
@@ -174,7 +175,7 @@ def main(argv):
     vocab_size = len(load_vocab(vocab))
     configs = [c if c.vocab_size else c.replace(vocab_size=vocab_size) for c in configs]
     training = dict(save_every=FLAGS.save_every, keep_checkpoints=2, log_every=FLAGS.log_every,
-                    eval_every=0, sample_every=0, show_progress=FLAGS.progress_bars)
+                    eval_every=0, sample_every=0, show_progress=FLAGS.progress)
 
     if FLAGS.budget_flops is not None:
         budget = {"flops": FLAGS.budget_flops}

@@ -2,7 +2,7 @@
 
     # A reference (google-research/electra) TF1 checkpoint -> a model_dir:
     python tools/convert_checkpoint.py --mode=import_google \
-        --input=electra_small/electra_small --vocab=electra_small/vocab.txt \
+        --google_checkpoint=electra_small/electra_small --vocab=electra_small/vocab.txt \
         --model_dir=runs/electra_small_imported
 
     # Hugging Face folders (either or both) -> a model_dir:
@@ -35,11 +35,12 @@ from electra_tf.tool_runner import run_tool  # noqa: E402
 
 MODES = ("import_google", "import_hf", "export_hf")
 
-flags.DEFINE_enum("mode", None, list(MODES), "import_google: a TF1 checkpoint (--input) "
+flags.DEFINE_enum("mode", None, list(MODES), "import_google: a TF1 checkpoint "
+                  "(--google_checkpoint) "
                   "-> --model_dir; import_hf: Hugging Face folders (--discriminator_dir and/or "
                   "--generator_dir) -> --model_dir; export_hf: --model_dir -> Hugging Face "
                   "folders.")
-flags.DEFINE_string("input", None, "import_google: the TF1 checkpoint prefix (e.g. "
+flags.DEFINE_string("google_checkpoint", None, "import_google: the TF1 checkpoint prefix (e.g. "
                     "electra_small/electra_small) or its folder.")
 flags.DEFINE_string("discriminator_dir", None, "import_hf: an ElectraForPreTraining folder to "
                     "read. export_hf: where to write it (default <output_dir>/discriminator).")
@@ -74,12 +75,14 @@ def _check_flags():
         if path and not os.path.isfile(path):
             raise UsageError(f"--{flag}={path!r} does not exist.")
     if mode == "import_google":
-        if not FLAGS.input:
-            raise UsageError("--mode=import_google needs --input: the TF1 checkpoint prefix "
+        if not FLAGS.google_checkpoint:
+            raise UsageError("--mode=import_google needs --google_checkpoint: the TF1 checkpoint "
+                             "prefix "
                              "or its folder.")
-        if not (os.path.isdir(FLAGS.input) or os.path.isfile(FLAGS.input + ".index")):
-            raise UsageError(f"--input={FLAGS.input!r}: no TF checkpoint there (no folder, no "
-                             f"{FLAGS.input}.index).")
+        source = FLAGS.google_checkpoint
+        if not (os.path.isdir(source) or os.path.isfile(source + ".index")):
+            raise UsageError(f"--google_checkpoint={source!r}: no TF checkpoint there (no "
+                             f"folder, no {source}.index).")
     elif mode == "import_hf":
         if not FLAGS.discriminator_dir and not FLAGS.generator_dir:
             raise UsageError("--mode=import_hf needs --discriminator_dir, --generator_dir or "
@@ -128,7 +131,7 @@ def main(argv):
         return
     if FLAGS.mode == "import_google":
         imported = convert.import_google_checkpoint(
-            FLAGS.input, config_json=FLAGS.config_json, vocab=FLAGS.vocab)
+            FLAGS.google_checkpoint, config_json=FLAGS.config_json, vocab=FLAGS.vocab)
     else:
         imported = convert.import_hf(
             FLAGS.discriminator_dir, FLAGS.generator_dir, config_json=FLAGS.config_json,

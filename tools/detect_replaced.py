@@ -1,9 +1,9 @@
 """Show which wordpieces of your sentences the ELECTRA discriminator thinks were replaced.
 
     python tools/detect_replaced.py --model_dir=runs/electra_tiny "The movie was car."
-    python tools/detect_replaced.py --saved_model=exports --sentences="A fine film." \
+    python tools/detect_replaced.py --export_dir=exports --sentences="A fine film." \
         --sentences="Another, with a comma."
-    python tools/detect_replaced.py --saved_model=exports --interactive < reviews.txt
+    python tools/detect_replaced.py --export_dir=exports --interactive < reviews.txt
     python tools/detect_replaced.py --model_dir=runs/electra_tiny --corrupt --seed=3 \
         "The acting was superb."
 
@@ -28,7 +28,7 @@ from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_string("model_dir", None, "A pretraining run (tools/pretrain.py's --model_dir); "
                     "its latest checkpoint is used unless --checkpoint is given.")
-flags.DEFINE_string("saved_model", None, "An export of tools/export.py (its --export_dir; the "
+flags.DEFINE_string("export_dir", None, "An export of tools/export.py (its --export_dir; the "
                     "highest discriminator/<version>/ is used), or one SavedModel version "
                     "folder.")
 flags.DEFINE_string("checkpoint", None, "With --model_dir: a ckpt-N prefix (default: the latest).")
@@ -49,11 +49,11 @@ ECHO_CHARS = 100
 
 
 def _check_flags(sentences):
-    if bool(FLAGS.model_dir) == bool(FLAGS.saved_model):
-        raise UsageError("pass exactly one of --model_dir (a pretraining run) or --saved_model "
+    if bool(FLAGS.model_dir) == bool(FLAGS.export_dir):
+        raise UsageError("pass exactly one of --model_dir (a pretraining run) or --export_dir "
                          "(an export of tools/export.py).")
-    path = FLAGS.model_dir or FLAGS.saved_model
-    flag = "--model_dir" if FLAGS.model_dir else "--saved_model"
+    path = FLAGS.model_dir or FLAGS.export_dir
+    flag = "--model_dir" if FLAGS.model_dir else "--export_dir"
     if not os.path.exists(path):
         raise UsageError(f"{flag}={path!r} does not exist.")
     if FLAGS.checkpoint and not FLAGS.model_dir:
@@ -114,7 +114,7 @@ def main(argv):
     if FLAGS.model_dir:
         detector = ReplacedTokenDetector.from_model_dir(FLAGS.model_dir, FLAGS.checkpoint)
     else:
-        detector = ReplacedTokenDetector.from_saved_model(FLAGS.saved_model)
+        detector = ReplacedTokenDetector.from_saved_model(FLAGS.export_dir)
     mark = f"*marked*: p(replaced) >= {FLAGS.threshold:g}"
     print(f"{'Corrupt-then-detect' if FLAGS.corrupt else 'Replaced-token detection'} with "
           f"{detector.description}; {mark}")

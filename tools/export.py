@@ -19,13 +19,13 @@ flags.DEFINE_string("model_dir", None, "The pretraining run to export (tools/pre
 flags.DEFINE_string("export_dir", None, "Output folder (default: <model_dir>/export).")
 flags.DEFINE_string("checkpoint", None, "A ckpt-N prefix to export (default: the latest).")
 flags.DEFINE_integer("version", None, "SavedModel version folder (default: the checkpoint step).")
-flags.DEFINE_integer("sequence_length", None, "Tokens per served input; longer text is "
+flags.DEFINE_integer("max_seq_length", None, "Tokens per served input; longer text is "
                      "truncated (default: the run's max_seq_length).")
 flags.DEFINE_integer("top_k", 5, "Candidates returned per [MASK] by the generator's fill_mask.")
 flags.DEFINE_bool("keras_hub_preset", True, "Also write the discriminator as a keras-hub preset.")
 flags.DEFINE_integer("max_input_bytes", None, "Bytes of each request text the signatures read; "
                      "the rest is ignored so one huge request cannot stall the server "
-                     "(default: 32 x sequence_length).")
+                     "(default: 32 x max_seq_length).")
 flags.DEFINE_string("serving_base_path", "/models", "Where --export_dir is mounted inside the "
                     "TF Serving container; models.config points under it.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing version folder and preset.")
@@ -62,7 +62,7 @@ def main(argv):
     result = export_model_dir(
         FLAGS.model_dir, FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export"),
         version=FLAGS.version, checkpoint=FLAGS.checkpoint,
-        sequence_length=FLAGS.sequence_length, top_k=FLAGS.top_k, overwrite=FLAGS.overwrite,
+        sequence_length=FLAGS.max_seq_length, top_k=FLAGS.top_k, overwrite=FLAGS.overwrite,
         keras_hub_preset=FLAGS.keras_hub_preset, max_input_bytes=FLAGS.max_input_bytes,
         serving_base_path=FLAGS.serving_base_path,
     )
@@ -73,7 +73,7 @@ def main(argv):
         print("LiteRT models:")
         export_pretrained_litert(
             FLAGS.model_dir, FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export"),
-            checkpoint=result["checkpoint"], sequence_length=FLAGS.sequence_length,
+            checkpoint=result["checkpoint"], sequence_length=FLAGS.max_seq_length,
             representative_data=FLAGS.litert_representative_data,
             calibration_examples=FLAGS.litert_calibration_examples, overwrite=FLAGS.overwrite,
             log=lambda line: print(line, flush=True))

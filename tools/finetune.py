@@ -1,10 +1,11 @@
 """Fine-tune a pretrained ELECTRA discriminator on a labelled task.
 
     python tools/finetune.py --task=classification --init=runs/electra_tiny \
-        --train_file=data/sst2/train.tsv --dev_file=data/sst2/dev.tsv \
+        --train_data=data/sst2/train.tsv --dev_data=data/sst2/dev.tsv \
         --text_column=sentence --label_column=label --output_dir=runs/sst2
 """
 
+import dataclasses
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -14,8 +15,11 @@ from absl import logging  # noqa: E402
 
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.finetune.options import FinetuneOptions  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
+# Flag defaults are the library's (one copy): FinetuneOptions' field defaults.
+JOB = {f.name: f.default for f in dataclasses.fields(FinetuneOptions)}
 TASKS = ["classification", "regression", "token_classification", "question_answering"]
 
 flags.DEFINE_enum("task", "classification", TASKS, "What to fine-tune for: classification "
@@ -23,9 +27,9 @@ flags.DEFINE_enum("task", "classification", TASKS, "What to fine-tune for: class
                   "(NER, CoNLL-2003 files) or question_answering (SQuAD v1.1/v2.0 JSON).")
 flags.DEFINE_string("init", None, "Pretrained encoder: a tools/pretrain.py model_dir, or a "
                     "keras-hub preset folder (tools/export.py's keras_hub_preset).")
-flags.DEFINE_string("train_file", None, "Training data: CSV/TSV with a header (GLUE files "
+flags.DEFINE_string("train_data", None, "Training data: CSV/TSV with a header (GLUE files "
                     "work as downloaded) or JSONL.")
-flags.DEFINE_string("dev_file", None, "Dev data in the same format; evaluated every epoch.")
+flags.DEFINE_string("dev_data", None, "Dev data in the same format; evaluated every epoch.")
 flags.DEFINE_string("output_dir", None, "Best weights, labels.json, history.json, logs/, "
                     "results.json, export/. A run killed before it finished resumes when started "
                     "again with the same flags (from <output_dir>/backup/).")
@@ -35,10 +39,10 @@ flags.DEFINE_string("text_pair_column", None, "Column with the second text of pa
 flags.DEFINE_string("label_column", "label", "Column with the label (a class or a number).")
 flags.DEFINE_enum("format", None, ["csv", "tsv", "jsonl"], "File format (default: from the "
                   "extension).")
-flags.DEFINE_integer("epochs", 20, "Most training epochs; training stops earlier when the "
+flags.DEFINE_integer("epochs", JOB["epochs"], "Most training epochs; training stops earlier when the "
                      "dev metric has not improved for --patience epochs. The learning rate "
                      "decays linearly over this many epochs.")
-flags.DEFINE_integer("patience", 3, "Stop after this many epochs without a better dev metric "
+flags.DEFINE_integer("patience", JOB["patience"], "Stop after this many epochs without a better dev metric "
                      "(accuracy, Pearson, entity F1 or SQuAD F1); 0 trains all --epochs.")
 flags.DEFINE_float("learning_rate", None, "Peak learning rate. Default by model size: 1e-3 "
                    "up to hidden size 128 (tiny, briefly pretrained models), then the "
@@ -53,17 +57,17 @@ flags.DEFINE_float("layer_decay", None, "Layer-wise learning-rate decay: the hea
 flags.DEFINE_enum("metric", None, ["accuracy", "matthews_corrcoef", "f1", "pearson", "spearman"],
                   "classification/regression: the dev metric that picks the best epoch and "
                   "counts for --patience (default: accuracy; pearson for regression).")
-flags.DEFINE_integer("batch_size", 32, "Batch size.")
+flags.DEFINE_integer("batch_size", JOB["batch_size"], "Batch size.")
 flags.DEFINE_integer("max_seq_length", None, "Tokens per example (default: the pretraining "
                      "length).")
-flags.DEFINE_float("dropout", 0.1, "Dropout in the task head.")
-flags.DEFINE_integer("seed", 12345, "Seed for initialization and shuffling.")
-flags.DEFINE_bool("export", True, "Export a SavedModel (raw text in) to <output_dir>/export/1.")
-flags.DEFINE_bool("overwrite", False, "Replace an existing export.")
+flags.DEFINE_float("dropout", JOB["dropout"], "Dropout in the task head.")
+flags.DEFINE_integer("seed", JOB["seed"], "Seed for initialization and shuffling.")
+flags.DEFINE_bool("export", JOB["export"], "Export a SavedModel (raw text in) to <output_dir>/export/1.")
+flags.DEFINE_bool("overwrite", JOB["overwrite"], "Replace an existing export.")
 flags.DEFINE_bool("litert", False, "classification/regression: also write LiteRT (.tflite) models "
                   "to <output_dir>/export/litert (float32, dynamic-range int8, full int8 "
                   "calibrated on the training texts, tokenizer.tflite; see docs/deployment.md).")
-flags.DEFINE_bool("progress", True, "Show a progress bar.")
+flags.DEFINE_bool("progress", JOB["show_progress"], "Show a progress bar.")
 flags.DEFINE_integer("token_column", 0, "token_classification: column of the word in CoNLL "
                      "lines.")
 flags.DEFINE_integer("tag_column", -1, "token_classification: column of the tag (-1: last).")
@@ -85,12 +89,11 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     if len(argv) > 1:
         raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
-    for name in ("init", "train_file", "dev_file", "output_dir"):
+    for name in ("init", "train_data", "dev_data", "output_dir"):
         if not FLAGS[name].value:
             raise UsageError(f"--{name} is required ({FLAGS[name].help})")
     if FLAGS.litert and FLAGS.task not in ("classification", "regression"):
         raise UsageError(f"--litert covers classification and regression, not {FLAGS.task}.")
-    from electra_tf.finetune.job import FinetuneOptions
     from electra_tf.finetune.job import run_finetuning
 
     options = FinetuneOptions(
@@ -116,7 +119,7 @@ def _export_litert():
     from electra_tf.finetune.classification.data import ClassificationData
 
     model, tokenizer, length, labels, _ = classifier_from_finetune_dir(FLAGS.output_dir)
-    train = ClassificationData(FLAGS.train_file, text_column=FLAGS.text_column,
+    train = ClassificationData(FLAGS.train_data, text_column=FLAGS.text_column,
                                text_pair_column=FLAGS.text_pair_column,
                                label_column=FLAGS.label_column, labels=labels,
                                regression=labels is None, format=FLAGS.format)
@@ -134,20 +137,20 @@ def _task():
     if FLAGS.task == "token_classification":
         from electra_tf.finetune.tagging.task import TaggingTask
 
-        return TaggingTask(FLAGS.train_file, FLAGS.dev_file, token_column=FLAGS.token_column,
+        return TaggingTask(FLAGS.train_data, FLAGS.dev_data, token_column=FLAGS.token_column,
                            tag_column=FLAGS.tag_column)
     if FLAGS.task == "question_answering":
         from electra_tf.finetune.qa.task import QuestionAnsweringTask
 
         return QuestionAnsweringTask(
-            FLAGS.train_file, FLAGS.dev_file, version_2=FLAGS.version_2,
+            FLAGS.train_data, FLAGS.dev_data, version_2=FLAGS.version_2,
             doc_stride=FLAGS.doc_stride, max_query_length=FLAGS.max_query_length,
             max_answer_length=FLAGS.max_answer_length, n_best=FLAGS.n_best,
             null_threshold=FLAGS.null_threshold)
     from electra_tf.finetune.classification.task import ClassificationTask
 
     return ClassificationTask.from_files(
-        FLAGS.train_file, FLAGS.dev_file, text_column=FLAGS.text_column,
+        FLAGS.train_data, FLAGS.dev_data, text_column=FLAGS.text_column,
         text_pair_column=FLAGS.text_pair_column, label_column=FLAGS.label_column,
         format=FLAGS.format, regression=FLAGS.task == "regression", pooling=FLAGS.pooling,
         metric=FLAGS.metric)

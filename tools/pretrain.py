@@ -23,8 +23,11 @@ from electra_tf.config import ElectraConfig  # noqa: E402
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
+from electra_tf.training.options import TrainingOptions  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join("configs", "electra_tiny.json")
+# Flag defaults are the library's (one copy): TrainingOptions' field defaults.
+RUN = {f.name: f.default for f in dataclasses.fields(TrainingOptions)}
 
 flags.DEFINE_string("config", DEFAULT_CONFIG, "Model/objective config: a JSON file, or a "
                     "shipped config by name (electra_tiny, electra_small, electra_base, "
@@ -40,33 +43,33 @@ flags.DEFINE_string("model_dir", None, "Checkpoints, config.json, vocab.txt and 
                     "logs (default: runs/<config name>).")
 flags.DEFINE_string("cache_dir", None, "Default job's data cache ($ELECTRA_TF_CACHE or "
                     "~/.cache/electra_tf).")
-flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker", "tpu"],
+flags.DEFINE_enum("strategy", RUN["strategy"], ["auto", "default", "mirrored", "multi_worker", "tpu"],
                   "tf.distribute strategy. auto: TPU if --tpu is set, MirroredStrategy with "
                   "several GPUs, else default. multi_worker reads TF_CONFIG.")
 flags.DEFINE_string("tpu", None, "TPU name or address ('local' on a TPU VM).")
-flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
+flags.DEFINE_enum("jit_compile", RUN["jit_compile"], ["auto", "true", "false"],
                   "XLA-compile forward/backward. auto: on for GPU/TPU, off on CPU (measured "
                   "faster there).")
-flags.DEFINE_enum("mixed_precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
+flags.DEFINE_enum("mixed_precision", RUN["mixed_precision"], ["float32", "mixed_bfloat16", "mixed_float16"],
                   "Compute dtype policy; mixed_float16 adds dynamic loss scaling.")
-flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches accumulated per update "
+flags.DEFINE_integer("grad_accum_steps", RUN["grad_accum_steps"], "Micro-batches accumulated per update "
                      "(--batch_size is the effective batch).")
-flags.DEFINE_integer("save_every", 200, "Steps between checkpoints (also at the end and on "
+flags.DEFINE_integer("save_every", RUN["save_every"], "Steps between checkpoints (also at the end and on "
                      "SIGTERM/SIGINT).")
-flags.DEFINE_integer("keep_checkpoints", 3, "Checkpoints kept in --model_dir.")
-flags.DEFINE_integer("log_every", 25, "Steps between TensorBoard scalars and progress updates.")
-flags.DEFINE_integer("eval_every", 200, "Steps between evaluations on --eval_data (0: at the "
+flags.DEFINE_integer("keep_checkpoints", RUN["keep_checkpoints"], "Checkpoints kept in --model_dir.")
+flags.DEFINE_integer("log_every", RUN["log_every"], "Steps between TensorBoard scalars and progress updates.")
+flags.DEFINE_integer("eval_every", RUN["eval_every"], "Steps between evaluations on --eval_data (0: at the "
                      "end only).")
-flags.DEFINE_integer("eval_steps", 20, "Batches per evaluation.")
-flags.DEFINE_integer("sample_every", 200, "Steps between TensorBoard text summaries of one "
+flags.DEFINE_integer("eval_steps", RUN["eval_steps"], "Batches per evaluation.")
+flags.DEFINE_integer("sample_every", RUN["sample_every"], "Steps between TensorBoard text summaries of one "
                      "example's replaced tokens.")
 flags.DEFINE_integer("steps_this_run", None, "Stop with a checkpoint after this many steps "
                      "(for time-limited jobs); rerun to continue.")
-flags.DEFINE_bool("preemption_safe", False, "Multi-worker: checkpoint via TF's "
+flags.DEFINE_bool("preemption_safe", RUN["preemption_safe"], "Multi-worker: checkpoint via TF's "
                   "PreemptionCheckpointHandler when a worker is told to stop.")
 flags.DEFINE_float("peak_tflops", None, "Hardware peak TFLOP/s for the MFU estimate (default: "
                    "a table for GPUs/TPUs, cores x clock x vector width for CPUs).")
-flags.DEFINE_bool("progress", True, "Show a progress bar.")
+flags.DEFINE_bool("progress", RUN["show_progress"], "Show a progress bar.")
 flags.DEFINE_bool("export", True, "At the end, export SavedModels for TF Serving and a keras-hub "
                   "preset to --export_dir (as tools/export.py does).")
 flags.DEFINE_string("export_dir", None, "Where the end-of-run export goes (default: "

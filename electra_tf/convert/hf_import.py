@@ -132,7 +132,7 @@ def _check_tied_lm(gen):
         raise UsageError(
             f"{gen.path}: {name_maps.HF_TIED_LM_WEIGHT} is not the word-embedding matrix "
             f"(tie_word_embeddings={tied}); electra-tf's MLM head is tied to the embeddings "
-            "(spec §3) and cannot hold a separate output matrix."
+            "(docs/algorithm.md §3) and cannot hold a separate output matrix."
         )
 
 

@@ -488,7 +488,7 @@ class ReplacedTokenDetector:
         if is_export(model_dir):
             raise UsageError(f"{model_dir!r} is an export (it holds {DISCRIMINATOR}/<version>/), "
                              "not a pretraining model_dir: load it as a SavedModel "
-                             "(--saved_model) instead.")
+                             "(--export_dir) instead.")
         return cls(KerasModelBackend(model_dir, checkpoint, sequence_length))
 
     @classmethod

@@ -27,7 +27,7 @@ def load_vocab(path):
     if not path or not os.path.isfile(path):
         raise UsageError(
             f"vocabulary file {path!r} does not exist. Build one with "
-            "`python tools/build_vocab.py --input=... --output=vocab.txt` or pass "
+            "`python tools/build_vocab.py --corpus=... --vocab=vocab.txt` or pass "
             "an existing BERT vocab.txt."
         )
     with open(path, "rb") as f:

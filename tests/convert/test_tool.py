@@ -15,7 +15,7 @@ from tests.convert.test_google_import import reference_checkpoint  # noqa: F401 
 def test_import_google_then_export_hf(reference_checkpoint, tmp_path):  # noqa: F811
     model_dir = str(tmp_path / "run")
     result = run_tool("convert_checkpoint", "--mode=import_google",
-                      f"--input={reference_checkpoint['prefix']}",
+                      f"--google_checkpoint={reference_checkpoint['prefix']}",
                       f"--config_json={reference_checkpoint['heads']}",
                       f"--model_dir={model_dir}")
     assert result.returncode == 0, result.stderr
@@ -59,7 +59,8 @@ def test_clear_errors(tmp_path):
     assert_clean_error(run_tool("convert_checkpoint", f"--model_dir={tmp_path}"),
                        "--mode is required")
     assert_clean_error(run_tool("convert_checkpoint", "--mode=import_google",
-                                f"--input={tmp_path}/model.ckpt", f"--model_dir={tmp_path}/r"),
+                                f"--google_checkpoint={tmp_path}/model.ckpt",
+                                f"--model_dir={tmp_path}/r"),
                        "no TF checkpoint there")
     assert_clean_error(run_tool("convert_checkpoint", "--mode=import_hf",
                                 f"--discriminator_dir={tmp_path}", f"--model_dir={tmp_path}/r"),
@@ -68,10 +69,10 @@ def test_clear_errors(tmp_path):
                                 f"--model_dir={tmp_path}", f"--output_dir={tmp_path}/hf"),
                        "not a model_dir")
     assert_clean_error(run_tool("convert_checkpoint", "--mode=import_google",
-                                f"--input={tmp_path}", f"--model_dir={tmp_path}/r",
+                                f"--google_checkpoint={tmp_path}", f"--model_dir={tmp_path}/r",
                                 "--vocab=missing.txt"),
                        "--vocab='missing.txt' does not exist")
     # A real failure deep in the import is one line too.
     assert_clean_error(run_tool("convert_checkpoint", "--mode=import_google",
-                                f"--input={tmp_path}", f"--model_dir={tmp_path}/r"),
+                                f"--google_checkpoint={tmp_path}", f"--model_dir={tmp_path}/r"),
                        "holds no TF checkpoint")

@@ -79,7 +79,7 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path, corpus_path, smal
 
 def test_tool_writes_data_and_reports(tmp_path, corpus_path, small_vocab_path):
     out = tmp_path / "data"
-    result = run_tool("build_pretraining_data", f"--input={corpus_path}",
+    result = run_tool("build_pretraining_data", f"--corpus={corpus_path}",
                       f"--vocab={small_vocab_path}", f"--output_dir={out}",
                       "--max_seq_length=64", "--num_workers=2", "--num_shards=2")
     assert result.returncode == 0, result.stderr
@@ -97,10 +97,10 @@ def test_tool_bad_input_gets_a_clear_error(tmp_path, small_vocab_path, bert_voca
     text = tmp_path / "corpus.txt"
     text.write_text("A sentence.\nAnother one.\n", encoding="utf-8")
     vocab = small_vocab_path
-    args = {"input": str(text), "output_dir": str(tmp_path / "out"), "max_seq_length": "32"}
+    args = {"corpus": str(text), "output_dir": str(tmp_path / "out"), "max_seq_length": "32"}
     expect = []
     if case == "no_match":
-        args["input"] = str(tmp_path / "missing*.txt")
+        args["corpus"] = str(tmp_path / "missing*.txt")
         expect = ["missing*.txt", "matches no file"]
     elif case == "empty":
         text.write_text("\n\n  \n", encoding="utf-8")
@@ -108,7 +108,7 @@ def test_tool_bad_input_gets_a_clear_error(tmp_path, small_vocab_path, bert_voca
     elif case == "binary":
         png = tmp_path / "image.png"
         png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01")
-        args["input"] = str(png)
+        args["corpus"] = str(png)
         expect = ["image.png", "not a text file"]
     elif case == "bad_vocab":
         bad = tmp_path / "vocab.txt"

@@ -205,7 +205,7 @@ def test_tool_marks_every_piece_at_threshold_zero(run, detectors):
 
 
 def test_tool_marks_nothing_above_one(run, detectors):
-    result = run_tool("detect_replaced", f"--saved_model={run['export_dir']}",
+    result = run_tool("detect_replaced", f"--export_dir={run['export_dir']}",
                       "--threshold=1.01", *SENTENCES[:2])
     assert result.returncode == 0, result.stderr
     lines = _detection_lines(result.stdout)
@@ -222,7 +222,7 @@ def test_tool_interactive_reads_stdin_until_eof(run, detectors):
 
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, "tools", "detect_replaced.py"),
-         f"--saved_model={run['export_dir']}", "--interactive"],
+         f"--export_dir={run['export_dir']}", "--interactive"],
         input=f"{SENTENCES[0]}\n{SENTENCES[2]}\n", capture_output=True, text=True,
         timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr
@@ -234,7 +234,7 @@ def test_tool_interactive_reads_stdin_until_eof(run, detectors):
 @pytest.mark.parametrize("source", ["model_dir", "export"])
 def test_tool_corrupt_prints_the_table_and_summary(run, detectors, source):
     flag = (f"--model_dir={run['model_dir']}" if source == "model_dir"
-            else f"--saved_model={run['export_dir']}")
+            else f"--export_dir={run['export_dir']}")
     result = run_tool("detect_replaced", flag, "--corrupt", "--seed=11", *SENTENCES[:2])
     assert result.returncode == 0, result.stderr
     # Sentence i is corrupted with seed + i, exactly as the library does.
@@ -263,13 +263,13 @@ def test_bad_inputs_give_clean_errors(run, tmp_path):
     empty.mkdir()
     cases = [
         (["A sentence."], "exactly one of --model_dir"),
-        ([f"--model_dir={run['model_dir']}", f"--saved_model={run['export_dir']}", "x"],
+        ([f"--model_dir={run['model_dir']}", f"--export_dir={run['export_dir']}", "x"],
          "exactly one of --model_dir"),
         ([f"--model_dir={tmp_path / 'missing'}", "x"], "does not exist"),
-        ([f"--saved_model={tmp_path / 'missing'}", "x"], "does not exist"),
+        ([f"--export_dir={tmp_path / 'missing'}", "x"], "does not exist"),
         ([f"--model_dir={no_checkpoint}", "x"], "holds no checkpoint"),
-        ([f"--saved_model={empty}", "x"], "holds no discriminator/<version>/"),
-        ([f"--saved_model={run['model_dir']}", "x"], "--model_dir"),
+        ([f"--export_dir={empty}", "x"], "holds no discriminator/<version>/"),
+        ([f"--export_dir={run['model_dir']}", "x"], "--model_dir"),
         ([f"--model_dir={run['model_dir']}"], "no sentences"),
     ]
     for args, fragment in cases:

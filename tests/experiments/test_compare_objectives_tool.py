@@ -50,7 +50,6 @@ def _png_size(path):
 
 
 def test_the_tool_compares_two_runs_at_equal_compute_and_resumes(tmp_path):
-    pytest.importorskip("matplotlib", reason='the plots need pip install -e ".[experiments]"')
     corpus = write_documents(tmp_path / "train.txt", real_review_documents(100))
     task = _task_files(str(tmp_path))
     config = ElectraConfig.from_json(os.path.join(REPO, "configs", "electra_tiny.json")).replace(
@@ -62,7 +61,7 @@ def test_the_tool_compares_two_runs_at_equal_compute_and_resumes(tmp_path):
             f"--train_data={corpus}", "--vocab_size=800",
             f"--task=rt={task['train']},{task['dev']}", "--seeds=1",
             "--checkpoints_per_run=1", "--finetune_epochs=1", f"--output_dir={out}",
-            "--noprogress_bars"]
+            "--noprogress"]
     start = time.time()
     result = run_tool("compare_objectives", *args)
     first_seconds = time.time() - start

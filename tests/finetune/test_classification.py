@@ -218,8 +218,8 @@ def test_bad_classification_input_gets_a_clear_error(tmp_path, pretrained, case)
     if case == "empty_file":
         open(train_path, "w").close()
         expect = ["train.tsv", "no examples"]
-    result = run_tool("finetune", f"--init={pretrained}", f"--train_file={train_path}",
-                      f"--dev_file={dev_path}", "--text_column=sentence",
+    result = run_tool("finetune", f"--init={pretrained}", f"--train_data={train_path}",
+                      f"--dev_data={dev_path}", "--text_column=sentence",
                       f"--output_dir={tmp_path / 'out'}", "--epochs=1")
     assert_clean_error(result, *expect)
 
@@ -251,7 +251,7 @@ def test_finetune_tool_runs_every_task_family(tmp_path, pretrained, task):
         dev = train
     out = tmp_path / "out"
     result = run_tool("finetune", f"--task={task}", f"--init={pretrained}",
-                      f"--train_file={train}", f"--dev_file={dev}", f"--output_dir={out}",
+                      f"--train_data={train}", f"--dev_data={dev}", f"--output_dir={out}",
                       "--epochs=1", "--batch_size=4", "--max_seq_length=32", "--noprogress")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Best epoch 1" in result.stdout

@@ -21,18 +21,18 @@ def test_learned_vocab_has_special_tokens_first_and_covers_the_corpus(small_voca
 
 def test_build_vocab_tool(tmp_path, corpus_path):
     out = tmp_path / "vocab.txt"
-    result = run_tool("build_vocab", f"--input={corpus_path}", f"--output={out}",
+    result = run_tool("build_vocab", f"--corpus={corpus_path}", f"--vocab={out}",
                       "--vocab_size=500")
     assert result.returncode == 0, result.stderr
     tokens = load_vocab(str(out))
     assert tokens[:5] == list(SPECIAL_TOKENS) and len(tokens) <= 500
     # The learner lands near the size asked for; the tool says so when it misses.
     assert (len(tokens) == 500) != (f"{len(tokens)} is not --vocab_size=500" in result.stdout)
-    again = run_tool("build_vocab", f"--input={corpus_path}", f"--output={out}")
+    again = run_tool("build_vocab", f"--corpus={corpus_path}", f"--vocab={out}")
     assert_clean_error(again, "--overwrite")
 
 
 def test_build_vocab_tool_refuses_a_glob_matching_nothing(tmp_path):
-    result = run_tool("build_vocab", f"--input={tmp_path}/nothing*.txt",
-                      f"--output={tmp_path}/v.txt")
+    result = run_tool("build_vocab", f"--corpus={tmp_path}/nothing*.txt",
+                      f"--vocab={tmp_path}/v.txt")
     assert_clean_error(result, "matches no file", "nothing*.txt")
