@@ -61,110 +61,88 @@ EMBEDDING_SHARINGS = ("embeddings", "none", "all", "gdes")
 HEAD_SIZE = 64
 
 
+def _field(default, help):
+    """A config field with its help text (`--help` of the tools shows it)."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclasses.dataclass
 class ElectraConfig:
     """Model sizes and pretraining settings (defaults: ELECTRA-Small, docs/algorithm.md §5).
 
     Args:
-        vocab_size: int. Rows of the word-embedding matrix; 0 means "take it
-            from the vocabulary file".
-        embedding_size: int. Width of the shared embeddings (E).
-        hidden_size: int. Discriminator hidden size (H).
-        num_layers: int. Transformer layers in each tower.
-        num_heads: int. Discriminator attention heads (H / 64).
-        intermediate_size: int. Discriminator FFN width (4 H).
-        generator_hidden_size: float. Generator width as a fraction of the
-            discriminator's.
-        generator_intermediate_size: int or None. Generator FFN width; None
-            derives 4 x the generator's hidden size, as Google's
-            get_generator_config does. Imports set it from the checkpoint.
-        generator_num_heads: int or None. Generator attention heads; None
-            derives max(1, generator hidden // 64), as Google does.
-        hidden_act: str. GELU of both towers and both heads: "gelu" (exact
-            erf form, as Google's modeling.py and Hugging Face's "gelu") or
-            "gelu_approximate" (tanh form). A config file without this field
-            predates it and means "gelu_approximate" (see `from_dict`).
-        max_position_embeddings: int. Rows of the learned position table.
-        type_vocab_size: int. Number of segment types.
-        dropout: float. Dropout rate in both towers.
-        max_seq_length: int. Tokens per example, [CLS]/[SEP] included.
-        mask_prob: float. Fraction of real tokens chosen for prediction.
-        max_predictions_per_seq: int or None. None derives it as
-            int((mask_prob + 0.005) * max_seq_length), as the reference does.
-        mask_token_prob: float. Chosen positions shown to the generator as
-            [MASK]; the rest keep their token (docs/algorithm.md §2.4: 0.85).
-        temperature: float. Sampling temperature of the generator.
-        disallow_correct: bool. Forbid sampling the original token.
-        gen_weight: float. Weight of the generator's MLM loss.
-        disc_weight: float. Weight of the discriminator's RTD loss.
-        lowercase: bool. Uncased tokenization (must match the vocabulary).
-        learning_rate: float. Peak learning rate.
-        warmup_steps: int. Linear warmup steps.
-        train_steps: int. Total steps; the rate decays linearly to 0 there.
-        batch_size: int. Global batch size (all replicas).
-        weight_decay: float. AdamW decay, not applied to LayerNorm and biases.
-        adam_beta_1: float. Adam's first-moment decay.
-        adam_beta_2: float. Adam's second-moment decay.
-        adam_epsilon: float. Adam's epsilon (the reference uses 1e-6).
-        clip_norm: float. Global-norm gradient clipping.
-        seed: int. Seeds initialization, masking and sampling.
-        objective: str. What is learned (docs/algorithm.md §6.2): "electra" (replaced token
-            detection on every token), "mlm" (BERT: one encoder, 15% chosen,
-            80% [MASK] / 10% random / 10% kept, no generator), "electra_15"
-            (RTD loss on the chosen positions only), "replace_mlm" (chosen
-            positions hold generator samples; the encoder predicts the
-            originals there) or "all_tokens_mlm" (as replace_mlm, predicting
-            every token through a copy mechanism).
-        training: str. How the generator learns: "joint" (MLM, with the
-            discriminator), "two_stage" (MLM alone for
-            two_stage_generator_steps, then the discriminator starts from the
-            generator and learns RTD alone, generator frozen; equal sizes) or
-            "adversarial" (policy gradient maximising the RTD loss, with a
-            learned baseline; paper Appendix F).
-        two_stage_generator_steps: int or None. training=two_stage: steps of
-            the generator-only stage; None is half of train_steps.
-        embedding_sharing: str. What the towers share: "embeddings" (word,
-            position, segment embeddings and their LayerNorm), "none", "all"
-            (one encoder for both; equal sizes) or "gdes" (DeBERTaV3: the
-            discriminator embeds with stop_gradient(E_G) + E_delta).
+        One per field below, each with its meaning in the field's help text
+        (`field_help()`; every field is also a `tools/pretrain.py` flag of the
+        same name, whose `--help` shows it). Types: as annotated; `Optional`
+        fields take None for "derive it" (see each field's help).
     """
 
-    vocab_size: int = 30522
-    embedding_size: int = 128
-    hidden_size: int = 256
-    num_layers: int = 12
-    num_heads: int = 4
-    intermediate_size: int = 1024
-    generator_hidden_size: float = 0.25
-    generator_intermediate_size: Optional[int] = None
-    generator_num_heads: Optional[int] = None
-    hidden_act: str = "gelu"
-    max_position_embeddings: int = 512
-    type_vocab_size: int = 2
-    dropout: float = 0.1
-    max_seq_length: int = 128
-    mask_prob: float = 0.15
-    max_predictions_per_seq: Optional[int] = None
-    mask_token_prob: float = 0.85
-    temperature: float = 1.0
-    disallow_correct: bool = False
-    gen_weight: float = 1.0
-    disc_weight: float = 50.0
-    lowercase: bool = True
-    learning_rate: float = 5e-4
-    warmup_steps: int = 10000
-    train_steps: int = 1000000
-    batch_size: int = 128
-    weight_decay: float = 0.01
-    adam_beta_1: float = 0.9
-    adam_beta_2: float = 0.999
-    adam_epsilon: float = 1e-6
-    clip_norm: float = 1.0
-    seed: int = 12345
-    objective: str = "electra"
-    training: str = "joint"
-    two_stage_generator_steps: Optional[int] = None
-    embedding_sharing: str = "embeddings"
+    vocab_size: int = _field(
+        30522, "Rows of the word-embedding matrix; 0 means \"take it from the vocabulary file\".")
+    embedding_size: int = _field(128, "Width of the shared embeddings (E).")
+    hidden_size: int = _field(256, "Discriminator hidden size (H).")
+    num_layers: int = _field(12, "Transformer layers in each tower.")
+    num_heads: int = _field(4, "Discriminator attention heads (H / 64).")
+    intermediate_size: int = _field(1024, "Discriminator FFN width (4 H).")
+    generator_hidden_size: float = _field(
+        0.25, "Generator width as a fraction of the discriminator's.")
+    generator_intermediate_size: Optional[int] = _field(
+        None, "Generator FFN width; None derives 4 x the generator's hidden size, as Google's "
+              "get_generator_config does. Imports set it from the checkpoint.")
+    generator_num_heads: Optional[int] = _field(
+        None, "Generator attention heads; None derives max(1, generator hidden // 64), as Google "
+              "does.")
+    hidden_act: str = _field(
+        "gelu", "GELU of both towers and both heads: \"gelu\" (exact erf form, as Google's "
+                "modeling.py and Hugging Face's \"gelu\") or \"gelu_approximate\" (tanh form). A "
+                "config file without this field predates it and means \"gelu_approximate\" (see "
+                "`from_dict`).")
+    max_position_embeddings: int = _field(512, "Rows of the learned position table.")
+    type_vocab_size: int = _field(2, "Number of segment types.")
+    dropout: float = _field(0.1, "Dropout rate in both towers.")
+    max_seq_length: int = _field(128, "Tokens per example, [CLS]/[SEP] included.")
+    mask_prob: float = _field(0.15, "Fraction of real tokens chosen for prediction.")
+    max_predictions_per_seq: Optional[int] = _field(
+        None, "None derives it as int((mask_prob + 0.005) * max_seq_length), as the reference "
+              "does.")
+    mask_token_prob: float = _field(
+        0.85, "Chosen positions shown to the generator as [MASK]; the rest keep their token "
+              "(docs/algorithm.md §2.4: 0.85).")
+    temperature: float = _field(1.0, "Sampling temperature of the generator.")
+    disallow_correct: bool = _field(False, "Forbid sampling the original token.")
+    gen_weight: float = _field(1.0, "Weight of the generator's MLM loss.")
+    disc_weight: float = _field(50.0, "Weight of the discriminator's RTD loss.")
+    lowercase: bool = _field(True, "Uncased tokenization (must match the vocabulary).")
+    learning_rate: float = _field(5e-4, "Peak learning rate.")
+    warmup_steps: int = _field(10000, "Linear warmup steps.")
+    train_steps: int = _field(1000000, "Total steps; the rate decays linearly to 0 there.")
+    batch_size: int = _field(128, "Global batch size (all replicas).")
+    weight_decay: float = _field(0.01, "AdamW decay, not applied to LayerNorm and biases.")
+    adam_beta_1: float = _field(0.9, "Adam's first-moment decay.")
+    adam_beta_2: float = _field(0.999, "Adam's second-moment decay.")
+    adam_epsilon: float = _field(1e-6, "Adam's epsilon (the reference uses 1e-6).")
+    clip_norm: float = _field(1.0, "Global-norm gradient clipping.")
+    seed: int = _field(12345, "Seeds initialization, masking and sampling.")
+    objective: str = _field(
+        "electra", "What is learned (docs/algorithm.md §6.2): \"electra\" (replaced token "
+                   "detection on every token), \"mlm\" (BERT: one encoder, 15% chosen, 80% [MASK] "
+                   "/ 10% random / 10% kept, no generator), \"electra_15\" (RTD loss on the chosen "
+                   "positions only), \"replace_mlm\" (chosen positions hold generator samples; the "
+                   "encoder predicts the originals there) or \"all_tokens_mlm\" (as replace_mlm, "
+                   "predicting every token through a copy mechanism).")
+    training: str = _field(
+        "joint", "How the generator learns: \"joint\" (MLM, with the discriminator), \"two_stage\" "
+                 "(MLM alone for two_stage_generator_steps, then the discriminator starts from the "
+                 "generator and learns RTD alone, generator frozen; equal sizes) or "
+                 "\"adversarial\" (policy gradient maximising the RTD loss, with a learned "
+                 "baseline; paper Appendix F).")
+    two_stage_generator_steps: Optional[int] = _field(
+        None, "training=two_stage: steps of the generator-only stage; None is half of train_steps.")
+    embedding_sharing: str = _field(
+        "embeddings", "What the towers share: \"embeddings\" (word, position, segment embeddings "
+                      "and their LayerNorm), \"none\", \"all\" (one encoder for both; equal sizes) "
+                      "or \"gdes\" (DeBERTaV3: the discriminator embeds with stop_gradient(E_G) + "
+                      "E_delta).")
 
     def __post_init__(self):
         self.validate()
@@ -296,18 +274,8 @@ class ElectraConfig:
 
     @classmethod
     def field_help(cls):
-        """{field: help text} from the Args section of this docstring (for flags)."""
-        helps, current = {}, None
-        names = {f.name for f in dataclasses.fields(cls)}
-        for line in cls.__doc__.split("Args:")[1].splitlines():
-            stripped = line.strip()
-            head = stripped.split(":", 1)[0]
-            if ":" in stripped and head in names:
-                current = head
-                helps[current] = stripped.split(":", 1)[1].strip()
-            elif current and stripped:
-                helps[current] += " " + stripped
-        return helps
+        """{field: help text}, from each field's metadata (the flags' help)."""
+        return {f.name: f.metadata["help"] for f in dataclasses.fields(cls)}
 
     # --- JSON ----------------------------------------------------------------
     def to_dict(self):

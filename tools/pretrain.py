@@ -78,11 +78,10 @@ flags.DEFINE_string("export_dir", None, "Where the end-of-run export goes (defau
 _TYPES = {int: flags.DEFINE_integer, float: flags.DEFINE_float, bool: flags.DEFINE_bool,
           str: flags.DEFINE_string}
 _HELP = ElectraConfig.field_help()
-for _field in dataclasses.fields(ElectraConfig):
-    _type = _field.type if not isinstance(_field.type, str) else eval(_field.type, vars(typing))
+for _name, _type in typing.get_type_hints(ElectraConfig).items():
     _base = next((t for t in typing.get_args(_type) if t is not type(None)), _type)
-    if _field.name not in flags.FLAGS:
-        _TYPES[_base](_field.name, None, f"[config override] {_HELP[_field.name]}")
+    if _name not in flags.FLAGS:
+        _TYPES[_base](_name, None, f"[config override] {_HELP[_name]}")
 FLAGS = flags.FLAGS
 
 
