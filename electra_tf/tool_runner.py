@@ -10,6 +10,8 @@ import sys
 from absl import app
 from absl import flags
 
+from electra_tf.errors import UsageError
+
 HELP_FLAGS = ("--help", "-help", "-h", "-?", "--helpshort", "--helpfull", "--helpxml")
 
 
@@ -40,3 +42,26 @@ def run_tool(main, argv=None):
         if asks_help and exit_.code == 1:
             sys.exit(0)
         raise
+
+
+def check_command_line(argv, required=()):
+    """Refuses positional arguments and missing required flags, naming each flag's help.
+
+    Args:
+        argv: list of str. What absl left after parsing flags (argv[0] is the program).
+        required: iterable of str. Flag names that must be set.
+
+    Raises:
+        UsageError: a positional argument, or a required flag unset.
+
+    Example:
+    ```python
+    def main(argv):
+        check_command_line(argv, required=("model_dir",))
+    ```
+    """
+    if len(argv) > 1:
+        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    for name in required:
+        if not flags.FLAGS[name].value:
+            raise UsageError(f"--{name} is required ({flags.FLAGS[name].help})")

@@ -33,3 +33,18 @@ def test_a_real_tool_answers_help_with_status_zero():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--vocab_size" in result.stdout
+
+
+def test_command_line_check_names_the_missing_flag_and_its_help():
+    from absl import flags
+
+    from electra_tf.errors import UsageError
+    from electra_tf.tool_runner import check_command_line
+
+    flags.DEFINE_string("runner_test_dir", None, "Where the test writes.")
+    flags.FLAGS(["prog"])
+    with pytest.raises(UsageError, match=r"--runner_test_dir is required \(Where the test"):
+        check_command_line(["prog"], required=("runner_test_dir",))
+    with pytest.raises(UsageError, match="unexpected arguments"):
+        check_command_line(["prog", "stray"])
+    check_command_line(["prog"])

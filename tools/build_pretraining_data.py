@@ -11,8 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags  # noqa: E402
 
 from electra_tf.data.pretraining_data import build_pretraining_data  # noqa: E402
-from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import check_command_line  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_list("corpus", None, "Text files: comma-separated globs (.txt or .gz); one "
@@ -30,10 +30,7 @@ FLAGS = flags.FLAGS
 
 @report_usage_errors
 def main(argv):
-    del argv
-    for name in ("corpus", "vocab", "output_dir"):
-        if not FLAGS[name].value:
-            raise UsageError(f"--{name} is required ({FLAGS[name].help})")
+    check_command_line(argv, required=("corpus", "vocab", "output_dir"))
     metadata = build_pretraining_data(
         FLAGS.corpus, FLAGS.vocab, FLAGS.output_dir,
         max_seq_length=FLAGS.max_seq_length, lowercase=FLAGS.lowercase, seed=FLAGS.seed,

@@ -21,6 +21,7 @@ from absl import logging  # noqa: E402
 
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import check_command_line  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join("configs", "experiments", "small_cpu.json")
@@ -145,8 +146,7 @@ def _finetune_settings():
 @report_usage_errors
 def main(argv):
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    check_command_line(argv)
     if (FLAGS.budget_flops is None) == (FLAGS.budget_minutes is None):
         raise UsageError("give exactly one of --budget_flops and --budget_minutes.")
     if FLAGS.seeds < 1:

@@ -31,6 +31,7 @@ from absl import logging  # noqa: E402
 
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import check_command_line  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
 MODES = ("import_google", "import_hf", "export_hf")
@@ -113,8 +114,7 @@ def _print_import(imported, checkpoint):
 @report_usage_errors
 def main(argv):
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    check_command_line(argv)
     _check_flags()
     from electra_tf import convert
 

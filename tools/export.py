@@ -12,6 +12,7 @@ from absl import logging  # noqa: E402
 
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import check_command_line  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_string("model_dir", None, "The pretraining run to export (tools/pretrain.py's "
@@ -53,8 +54,7 @@ def print_export(result):
 @report_usage_errors
 def main(argv):
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    check_command_line(argv)
     if not FLAGS.model_dir:
         raise UsageError("--model_dir is required: the pretraining run to export.")
     from electra_tf.export.exporter import export_model_dir

@@ -16,6 +16,7 @@ from absl import logging  # noqa: E402
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
 from electra_tf.finetune.options import FinetuneOptions  # noqa: E402
+from electra_tf.tool_runner import check_command_line  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
 # Flag defaults are the library's (one copy): FinetuneOptions' field defaults.
@@ -87,11 +88,7 @@ FLAGS = flags.FLAGS
 @report_usage_errors
 def main(argv):
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
-    for name in ("init", "train_data", "dev_data", "output_dir"):
-        if not FLAGS[name].value:
-            raise UsageError(f"--{name} is required ({FLAGS[name].help})")
+    check_command_line(argv, required=("init", "train_data", "dev_data", "output_dir"))
     if FLAGS.litert and FLAGS.task not in ("classification", "regression"):
         raise UsageError(f"--litert covers classification and regression, not {FLAGS.task}.")
     from electra_tf.finetune.job import run_finetuning

@@ -16,8 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import check_command_line  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 
 flags.DEFINE_string("glue_dir", None, "The GLUE data folder as the standard download script "
@@ -53,11 +53,7 @@ FLAGS = flags.FLAGS
 @report_usage_errors
 def main(argv):
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
-    for name in ("glue_dir", "init", "output_dir"):
-        if not FLAGS[name].value:
-            raise UsageError(f"--{name} is required ({FLAGS[name].help})")
+    check_command_line(argv, required=("glue_dir", "init", "output_dir"))
     from electra_tf.finetune.glue.runner import run_glue
     from electra_tf.finetune.glue.tasks import parse_task_names
 

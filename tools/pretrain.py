@@ -22,6 +22,7 @@ from absl import logging  # noqa: E402
 from electra_tf.config import ElectraConfig  # noqa: E402
 from electra_tf.errors import UsageError  # noqa: E402
 from electra_tf.errors import report_usage_errors  # noqa: E402
+from electra_tf.tool_runner import check_command_line  # noqa: E402
 from electra_tf.tool_runner import run_tool  # noqa: E402
 from electra_tf.training.options import TrainingOptions  # noqa: E402
 
@@ -126,8 +127,7 @@ def _vocab_for(train_data, model_dir, config):
 @report_usage_errors
 def main(argv):
     logging.set_verbosity(logging.WARNING)  # TF's INFO lines would bury the progress bar
-    if len(argv) > 1:
-        raise UsageError(f"unexpected arguments {argv[1:]}; flags look like --name=value.")
+    check_command_line(argv)
     from electra_tf.training.pretraining import TrainingOptions
     from electra_tf.training.pretraining import run_pretraining
 
