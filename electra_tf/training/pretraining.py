@@ -182,24 +182,11 @@ def run_pretraining(config, options, log=print):
     write_dir = options.model_dir if chief else os.path.join(
         options.model_dir, f".worker_{strategy.cluster_resolver.task_id}")
     manager = tf.train.CheckpointManager(checkpoint, write_dir, max_to_keep=options.keep_checkpoints)
-    latest = tf.train.latest_checkpoint(options.model_dir)
-    if latest and is_model_only_checkpoint(latest):
-        # Weights imported by tools/convert_checkpoint.py: no optimizer, step
-        # or data state to resume, so training starts fresh from them.
-        restore_strictly(tf.train.Checkpoint(model=model), latest,
-                         "The imported weights do not match this model; import them again "
-                         "with this config, or pass a new --model_dir.")
-        log(f"Initialised from imported weights {latest}: fresh optimizer at step 0.")
-    elif latest:
-        restore_strictly(checkpoint, latest, "The checkpoint does not match this model; pass "
-                                             "a new --model_dir.")
-        log(f"Resumed from {latest} at step {_as_int(optimizer.iterations)}.")
-        if not iterator_in_checkpoint:
-            replay = _dataset_fn(options.train_data, tokenizer, sha, config, micro_batch, True,
-                                 config.seed, skip_batches=_as_int(step_fn.micro_step))
-            iterator = iter(strategy.distribute_datasets_from_function(replay, input_options))
-    elif resuming:
-        log(f"{options.model_dir} has a config.json but no checkpoint: starting at step 0.")
+    restored = _restore(checkpoint, model, optimizer, options.model_dir, resuming, log)
+    if restored and not iterator_in_checkpoint:
+        replay = _dataset_fn(options.train_data, tokenizer, sha, config, micro_batch, True,
+                             config.seed, skip_batches=_as_int(step_fn.micro_step))
+        iterator = iter(strategy.distribute_datasets_from_function(replay, input_options))
 
     preemption = None
     if options.preemption_safe and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
@@ -207,13 +194,7 @@ def run_pretraining(config, options, log=print):
             strategy.cluster_resolver, manager)
 
     writers = _summary_writers(options.model_dir, chief, eval_dataset is not None)
-    device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0]
-    device_kind = "tpu" if isinstance(strategy, tf.distribute.TPUStrategy) else (
-        tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
-        .get("device_name", "gpu") if device.device_type == "GPU" else "cpu")
-    peak = (options.peak_tflops * 1e12 if options.peak_tflops else
-            peak_flops_per_second(device_kind, options.mixed_precision)
-            * strategy.num_replicas_in_sync)
+    peak = _peak_flops(strategy, options)
     sample_batch = _first_batch(eval_fn or train_fn)
 
     start_step = _as_int(optimizer.iterations)
@@ -253,20 +234,8 @@ def run_pretraining(config, options, log=print):
             window_steps += 1
             done = step >= target
             if step % options.log_every == 0 or done:
-                elapsed = time.time() - window_start
-                logs = {m.name: float(m.result()) for m in model.metrics}
-                rate = window_steps * config.batch_size / max(elapsed, 1e-9)
-                # two_stage's stages cost differently: the stage of this step.
-                flops_per_step = train_flops_per_sequence(
-                    config, stage=model.training_stage(step - 1)) * config.batch_size
-                logs.update({
-                    "learning_rate": float(tf.identity(current_learning_rate(optimizer))),
-                    "grad_norm": float(np.mean(grad_norms)),
-                    "examples_per_second": rate,
-                    "tokens_per_second": rate * config.max_seq_length,
-                    "mfu": rate / config.batch_size * flops_per_step / peak,
-                    "seconds_per_step": elapsed / window_steps,
-                })
+                logs = _window_logs(model, optimizer, config, step, peak,
+                                    time.time() - window_start, window_steps, grad_norms)
                 _write_scalars(writers.get("train"), logs, step)
                 last_logs = logs
                 progbar.update(step - start_step, [("loss", logs["loss"]),
@@ -308,6 +277,65 @@ def run_pretraining(config, options, log=print):
         with open(os.path.join(options.model_dir, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2, sort_keys=True)
     return summary
+
+
+def _restore(checkpoint, model, optimizer, model_dir, resuming, log):
+    """Restores the latest checkpoint of `model_dir` into `checkpoint`, strictly.
+
+    Returns:
+        bool: a training state (optimizer, step, data position) was restored;
+        False for a fresh start or for imported weights (model only).
+    """
+    latest = tf.train.latest_checkpoint(model_dir)
+    if latest and is_model_only_checkpoint(latest):
+        # Weights imported by tools/convert_checkpoint.py: no optimizer, step
+        # or data state to resume, so training starts fresh from them.
+        restore_strictly(tf.train.Checkpoint(model=model), latest,
+                         "The imported weights do not match this model; import them again "
+                         "with this config, or pass a new --model_dir.")
+        log(f"Initialised from imported weights {latest}: fresh optimizer at step 0.")
+        return False
+    if latest:
+        restore_strictly(checkpoint, latest, "The checkpoint does not match this model; pass "
+                                             "a new --model_dir.")
+        log(f"Resumed from {latest} at step {_as_int(optimizer.iterations)}.")
+        return True
+    if resuming:
+        log(f"{model_dir} has a config.json but no checkpoint: starting at step 0.")
+    return False
+
+
+def _peak_flops(strategy, options):
+    """Peak FLOP/s of all replicas, for MFU: --peak_tflops, or the device's table value."""
+    if options.peak_tflops:
+        return options.peak_tflops * 1e12
+    device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0]
+    if isinstance(strategy, tf.distribute.TPUStrategy):
+        kind = "tpu"
+    elif device.device_type == "GPU":
+        kind = tf.config.experimental.get_device_details(
+            tf.config.list_physical_devices("GPU")[0]).get("device_name", "gpu")
+    else:
+        kind = "cpu"
+    return peak_flops_per_second(kind, options.mixed_precision) * strategy.num_replicas_in_sync
+
+
+def _window_logs(model, optimizer, config, step, peak, elapsed, window_steps, grad_norms):
+    """The logged scalars of the steps since the last log: metrics, rate, MFU."""
+    logs = {m.name: float(m.result()) for m in model.metrics}
+    rate = window_steps * config.batch_size / max(elapsed, 1e-9)
+    # two_stage's stages cost differently: the stage of this step.
+    flops_per_step = train_flops_per_sequence(
+        config, stage=model.training_stage(step - 1)) * config.batch_size
+    logs.update({
+        "learning_rate": float(tf.identity(current_learning_rate(optimizer))),
+        "grad_norm": float(np.mean(grad_norms)),
+        "examples_per_second": rate,
+        "tokens_per_second": rate * config.max_seq_length,
+        "mfu": rate / config.batch_size * flops_per_step / peak,
+        "seconds_per_step": elapsed / window_steps,
+    })
+    return logs
 
 
 def _describe(config):
