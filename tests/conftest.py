@@ -83,3 +83,26 @@ def assert_clean_error(result, *fragments):
     assert "error:" in result.stderr, result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, (fragment, result.stderr)
+
+
+@pytest.fixture(scope="session")
+def pretraining_data(tmp_path_factory, corpus_path, small_vocab_path):
+    """TFRecords (64-token examples) of 300 real reviews: {"train", "vocab", "dir"}.
+
+    Defined here, once for the whole run: a session fixture imported into
+    several test modules would be registered, and built, once per module.
+    """
+    from electra_tf.data import build_pretraining_data
+
+    out = str(tmp_path_factory.mktemp("pretraining_data"))
+    build_pretraining_data(corpus_path, small_vocab_path, out, max_seq_length=64,
+                           num_shards=2, num_workers=1, show_progress=False)
+    return {"train": os.path.join(out, "*.tfrecord"), "vocab": small_vocab_path, "dir": out}
+
+
+@pytest.fixture(scope="session")
+def pretrained(tmp_path_factory, pretraining_data):
+    """A tiny model pretrained for 30 steps; tests only read it (fine-tuning writes elsewhere)."""
+    from tests.training.conftest import pretrain_tiny
+
+    return pretrain_tiny(tmp_path_factory.mktemp("pretrained") / "run", pretraining_data, 30)

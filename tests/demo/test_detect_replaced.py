@@ -22,7 +22,6 @@ from electra_tf.training.pretraining import TrainingOptions
 from electra_tf.training.pretraining import run_pretraining
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
-from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
 from tests.training.conftest import tiny_config
 
 SEQUENCE_LENGTH = 64
@@ -34,7 +33,7 @@ SUMMARY = re.compile(r"replaced (\d+) of (\d+) tokens; caught (\d+) of them at p
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, pretraining_data):  # noqa: F811
+def run(tmp_path_factory, pretraining_data):
     root = tmp_path_factory.mktemp("demo")
     model_dir = str(root / "run")
     run_pretraining(tiny_config(train_steps=20, max_seq_length=SEQUENCE_LENGTH),

@@ -26,7 +26,6 @@ from tests.export.serving_session import assert_serves
 from tests.export.serving_session import serve_in_session
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
-from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
 from tests.training.conftest import pretrain_tiny
 
 SENTENCES = ["The movie was great and the acting superb.", "", "😀 emoji and 中文 mixed ᚠᛇ",
@@ -34,7 +33,7 @@ SENTENCES = ["The movie was great and the acting superb.", "", "😀 emoji and �
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, pretraining_data):  # noqa: F811
+def exported(tmp_path_factory, pretraining_data):
     root = tmp_path_factory.mktemp("export")
     model_dir = str(root / "run")
     pretrain_tiny(model_dir, pretraining_data, train_steps=6)

@@ -22,7 +22,6 @@ from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.training.model_dir import load_pretrainer
 from tests.conftest import real_review_documents
 from tests.conftest import run_tool
-from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
 from tests.training.conftest import pretrain_tiny
 from tests.training.conftest import tiny_config
 
@@ -60,7 +59,7 @@ def _op_input_dtypes(path, op_name):
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory, pretraining_data):  # noqa: F811
+def tiny(tmp_path_factory, pretraining_data):
     """An untrained tiny pretrainer on the real 2000-token vocab, LiteRT models
     written with calibration from the real pretraining TFRecords."""
     tokenizer = ElectraTokenizer.from_vocab_file(pretraining_data["vocab"])
@@ -218,7 +217,7 @@ def test_bad_input_is_a_usage_error(tiny, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, pretraining_data):  # noqa: F811
+def exported(tmp_path_factory, pretraining_data):
     root = tmp_path_factory.mktemp("litert_tool")
     model_dir = pretrain_tiny(root / "run", pretraining_data, train_steps=6)
     export_dir = str(root / "exports")

@@ -25,7 +25,6 @@ from electra_tf.text.tokenizer import ElectraTokenizer
 from tests.export import fuzz
 from tests.export.serving_session import assert_serves
 from tests.export.serving_session import serve_in_session
-from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
 
 
 def _squad_file(path, paragraphs, version="1.1"):

@@ -34,7 +34,6 @@ from electra_tf.training.model_dir import load_pretrainer
 from tests.export import fuzz
 from tests.export.serving_session import assert_serves
 from tests.export.serving_session import serve_in_session
-from tests.training.conftest import pretraining_data  # noqa: F401 (fixture)
 from tests.training.conftest import pretrain_tiny
 
 
@@ -310,7 +309,7 @@ def _write_conll(path, count, seed, exclude=()):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, pretraining_data):  # noqa: F811
+def trained(tmp_path_factory, pretraining_data):
     root = tmp_path_factory.mktemp("ner")
     model_dir = str(root / "pretrained")
     pretrain_tiny(model_dir, pretraining_data, train_steps=6)

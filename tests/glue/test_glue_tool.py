@@ -30,14 +30,14 @@ def _write_small_glue(root):
     return str(root)
 
 
-def test_glue_tool_runs_tasks_and_reports(tmp_path, glue_pretrained):
+def test_glue_tool_runs_tasks_and_reports(tmp_path, pretrained):
     glue_dir = _write_small_glue(tmp_path / "glue")
     hparams = tmp_path / "quick.json"
     hparams.write_text(json.dumps({
         "learning_rate": 1e-3, "layer_decay": 0.8, "batch_size": 8, "max_seq_length": 32,
         "epochs": 1, "task_epochs": {}, "pooling": "mean"}))
     out = tmp_path / "out"
-    args = [f"--glue_dir={glue_dir}", f"--init={glue_pretrained}", f"--output_dir={out}",
+    args = [f"--glue_dir={glue_dir}", f"--init={pretrained}", f"--output_dir={out}",
             "--tasks=sst2,stsb", f"--hparams={hparams}", "--seeds=1", "--nokeep_weights"]
     result = run_tool("glue", *args)
     assert result.returncode == 0, result.stdout + result.stderr

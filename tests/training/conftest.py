@@ -1,21 +1,10 @@
-"""Small real pretraining data and a tiny config shared by the training tests."""
+"""A tiny config, and a tiny pretraining run, shared by the tests (the data is the root
+conftest's `pretraining_data`)."""
 
 import os
 
-import pytest
-
 from electra_tf.config import ElectraConfig
-from electra_tf.data import build_pretraining_data
 from tests.conftest import REPO
-
-
-@pytest.fixture(scope="session")
-def pretraining_data(tmp_path_factory, corpus_path, small_vocab_path):
-    """TFRecords (64-token examples) of 300 real reviews: {"train", "vocab"}."""
-    out = str(tmp_path_factory.mktemp("pretraining_data"))
-    build_pretraining_data(corpus_path, small_vocab_path, out, max_seq_length=64,
-                           num_shards=2, num_workers=1, show_progress=False)
-    return {"train": os.path.join(out, "*.tfrecord"), "vocab": small_vocab_path, "dir": out}
 
 
 def tiny_config(**overrides):
