@@ -28,6 +28,8 @@ flags.DEFINE_enum("task", "classification", TASKS, "What to fine-tune for: class
                   "(NER, CoNLL-2003 files) or question_answering (SQuAD v1.1/v2.0 JSON).")
 flags.DEFINE_string("init", None, "Pretrained encoder: a tools/pretrain.py model_dir, or a "
                     "keras-hub preset folder (tools/export.py's keras_hub_preset).")
+flags.DEFINE_string("checkpoint", JOB["checkpoint"], "With a model_dir --init: the ckpt-N to "
+                    "start from (a path or its name in the model_dir; default: the latest).")
 flags.DEFINE_string("train_data", None, "Training data: CSV/TSV with a header (GLUE files "
                     "work as downloaded) or JSONL.")
 flags.DEFINE_string("dev_data", None, "Dev data in the same format; evaluated every epoch.")
@@ -94,7 +96,8 @@ def main(argv):
     from electra_tf.finetune.job import run_finetuning
 
     options = FinetuneOptions(
-        init=FLAGS.init, output_dir=FLAGS.output_dir, epochs=FLAGS.epochs,
+        init=FLAGS.init, output_dir=FLAGS.output_dir, checkpoint=FLAGS.checkpoint,
+        epochs=FLAGS.epochs,
         patience=FLAGS.patience or None, learning_rate=FLAGS.learning_rate,
         layer_decay=FLAGS.layer_decay, batch_size=FLAGS.batch_size,
         max_seq_length=FLAGS.max_seq_length, dropout=FLAGS.dropout, seed=FLAGS.seed,

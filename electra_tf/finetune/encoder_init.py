@@ -20,7 +20,8 @@ def load_encoder(init, checkpoint=None):
 
     Args:
         init: str. The directory.
-        checkpoint: str or None. A ckpt-N in a model_dir (default: latest).
+        checkpoint: str or None. A ckpt-N of a model_dir `init`: a prefix path,
+            or its name inside `init` ("ckpt-400"); default the latest.
 
     Returns:
         `(backbone, tokenizer, max_seq_length)`: a `keras_hub.models.ElectraBackbone`,
@@ -37,8 +38,15 @@ def load_encoder(init, checkpoint=None):
             "(runs/electra_tiny) or a keras-hub preset folder (.../export/keras_hub_preset).")
     if os.path.isfile(os.path.join(init, "tokenizer.json")) and os.path.isfile(
             os.path.join(init, "metadata.json")):
+        if checkpoint:
+            raise UsageError(f"--checkpoint={checkpoint!r} applies to a pretraining model_dir; "
+                             f"{init!r} is a keras-hub preset (one set of weights).")
         return _from_preset(init)
     from electra_tf.training.model_dir import load_pretrainer
+
+    if checkpoint and not os.path.isfile(checkpoint + ".index") and os.path.isfile(
+            os.path.join(init, checkpoint) + ".index"):
+        checkpoint = os.path.join(init, checkpoint)
 
     model, tokenizer, config, _ = load_pretrainer(init, checkpoint)
     return model.discriminator, tokenizer, config.max_seq_length

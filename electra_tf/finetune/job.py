@@ -106,7 +106,7 @@ def run_finetuning(task, options, log=print, extra_callbacks=()):
     start = time.time()
     keras.utils.set_random_seed(options.seed)
     task.read(log)  # a bad file fails before minutes of model loading
-    backbone, tokenizer, pretrained_length = load_encoder(options.init)
+    backbone, tokenizer, pretrained_length = load_encoder(options.init, options.checkpoint)
     length = options.max_seq_length or pretrained_length
     if not MIN_SEQUENCE_LENGTH <= length <= backbone.max_sequence_length:
         raise UsageError(f"max_seq_length must be in [{MIN_SEQUENCE_LENGTH}, "
@@ -162,7 +162,8 @@ def run_finetuning(task, options, log=print, extra_callbacks=()):
     metrics, details = task.evaluate(model, options.batch_size)
     log(f"best epoch {dev.best_epoch}: dev {task.key_metric} {metrics[task.key_metric]:.4f}")
     results = {
-        "task": task.name, "init": options.init, "best_epoch": dev.best_epoch,
+        "task": task.name, "init": options.init, "checkpoint": options.checkpoint,
+        "best_epoch": dev.best_epoch,
         "dev": {**metrics, **details}, "history": dev.history, **task.results(),
         "max_seq_length": length, "learning_rate": rate,
         **task.finish(model, options.batch_size, output_dir, log),

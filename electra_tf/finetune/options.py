@@ -24,6 +24,9 @@ class FinetuneOptions:
 
     Args:
         init: str. Pretraining model_dir or keras-hub preset folder.
+        checkpoint: str or None. With a model_dir `init`: the ckpt-N to start
+            from (a path or its name in the model_dir; default the latest), e.g.
+            to fine-tune at several points of one pretraining run.
         output_dir: str. Weights, labels.json, history.json, logs/,
             results.json, export/; backup/ while a run is unfinished.
         epochs: int. The most epochs to train (the schedule decays over them).
@@ -45,6 +48,7 @@ class FinetuneOptions:
 
     init: str
     output_dir: str
+    checkpoint: Optional[str] = None
     epochs: int = 20
     patience: Optional[int] = 3
     learning_rate: Optional[float] = None

@@ -129,3 +129,20 @@ def test_patience_stops_training_and_a_rerun_starts_afresh(tmp_path, pretrained,
     again = run_finetuning(_task(files), FinetuneOptions(**options), log=logged.append)
     assert not any(line.startswith("Resuming") for line in logged)
     assert [h["epoch"] for h in again["history"]] == [1, 2, 3]
+
+
+def test_a_named_checkpoint_starts_the_run_and_a_missing_one_is_named(tmp_path, pretrained,
+                                                                      files):
+    import glob
+
+    from electra_tf.errors import UsageError
+
+    names = sorted(os.path.basename(path)[:-len(".index")]
+                   for path in glob.glob(os.path.join(pretrained, "ckpt-*.index")))
+    results = run_finetuning(_task(files), FinetuneOptions(**_options(
+        pretrained, tmp_path / "named", epochs=1, checkpoint=names[-1])), log=lambda _: None)
+    assert results["checkpoint"] == names[-1] and len(results["history"]) == 1
+    with pytest.raises(UsageError, match="ckpt-99999"):
+        run_finetuning(_task(files), FinetuneOptions(**_options(
+            pretrained, tmp_path / "missing", epochs=1, checkpoint="ckpt-99999")),
+            log=lambda _: None)
