@@ -76,6 +76,57 @@ def run_tool(name, *args, timeout=300, env=None):
     )
 
 
+def run_tool_in_process(name, *args):
+    """Runs tools/NAME.py's `main` with ARGS in this process; returns CompletedProcess.
+
+    What `run_tool` checks without starting TensorFlow again (seconds per call on 2
+    cores): the same absl parsing, `--help`, usage errors and exit codes, with stdout and
+    stderr captured, and an uncaught exception's traceback written to stderr as Python
+    would. Each call imports the tool afresh and removes the flags it defined afterwards,
+    so tools that define the same flag names run one after another. Every tool keeps at
+    least one test through `run_tool`, the path a user takes.
+    """
+    import contextlib
+    import importlib
+    import io
+    import traceback
+
+    from absl import app
+    from absl import flags
+
+    from electra_tf.tool_runner import run_tool as start_tool
+
+    module_name = f"electra_tf.tools.{name}"
+    app.define_help_flags()  # app.run defines them once: they must outlive the cleanup
+    defined_before = set(flags.FLAGS)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    returncode = 0
+    cwd, argv = os.getcwd(), sys.argv
+    try:
+        os.chdir(REPO)
+        # As `run_tool` starts it (absl's --help lists the flags of argv[0]'s module).
+        sys.argv = [os.path.join(REPO, "tools", f"{name}.py"), *args]
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            sys.modules.pop(module_name, None)
+            tool = importlib.import_module(module_name)
+            try:
+                start_tool(tool.main, argv=sys.argv)
+            except SystemExit as exit_:
+                returncode = exit_.code if isinstance(exit_.code, int) else (
+                    0 if exit_.code is None else 1)
+            except Exception:  # noqa: BLE001 (a subprocess would print it and exit 1)
+                traceback.print_exc(file=sys.stderr)
+                returncode = 1
+    finally:
+        os.chdir(cwd)
+        sys.argv = argv
+        sys.modules.pop(module_name, None)
+        for flag in set(flags.FLAGS) - defined_before:
+            delattr(flags.FLAGS, flag)
+    return subprocess.CompletedProcess([name, *args], returncode, stdout.getvalue(),
+                                       stderr.getvalue())
+
+
 def assert_clean_error(result, *fragments):
     """A tool failed with exit code != 0, a one-line message, and no traceback."""
     assert result.returncode != 0, result.stdout + result.stderr
@@ -106,3 +157,24 @@ def pretrained(tmp_path_factory, pretraining_data):
     from tests.training.conftest import pretrain_tiny
 
     return pretrain_tiny(tmp_path_factory.mktemp("pretrained") / "run", pretraining_data, 30)
+
+
+@pytest.fixture(scope="session")
+def exported_run(tmp_path_factory, pretrained, pretraining_data):
+    """`pretrained` exported once by `tools/export.py`, as a user runs it: both SavedModels,
+    the keras-hub preset and the LiteRT models. Tests only read it (a test that writes
+    exports copies it first). {"model_dir", "export_dir", "discriminator", "generator",
+    "keras_hub_preset", "stdout"}.
+    """
+    from electra_tf.export.export_layout import locate_export
+
+    export_dir = str(tmp_path_factory.mktemp("exported_run") / "exports")
+    result = run_tool("export", f"--model_dir={pretrained}", f"--export_dir={export_dir}",
+                      "--top_k=3", "--litert",
+                      f"--litert_representative_data={pretraining_data['train']}",
+                      "--litert_calibration_examples=8", timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    discriminator, generator = locate_export(export_dir)
+    return {"model_dir": pretrained, "export_dir": export_dir, "discriminator": discriminator,
+            "generator": generator, "stdout": result.stdout,
+            "keras_hub_preset": os.path.join(export_dir, "keras_hub_preset")}

@@ -48,3 +48,28 @@ def test_command_line_check_names_the_missing_flag_and_its_help():
     with pytest.raises(UsageError, match="unexpected arguments"):
         check_command_line(["prog", "stray"])
     check_command_line(["prog"])
+
+
+def test_in_process_runs_report_crashes_and_leave_no_flags_behind(monkeypatch, tmp_path):
+    """The harness most tool tests use: a crash is a traceback and status 1, as in a
+    subprocess (so `assert_clean_error` fails on it), and each run's flags are gone after."""
+    from absl import flags
+
+    from electra_tf.export import exporter
+    from tests.conftest import assert_clean_error
+    from tests.conftest import run_tool_in_process
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("deep inside")
+
+    monkeypatch.setattr(exporter, "export_model_dir", crash)
+    result = run_tool_in_process("export", f"--model_dir={tmp_path}")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "RuntimeError: deep inside" in result.stderr
+    with pytest.raises(AssertionError):
+        assert_clean_error(result)
+    assert "top_k" not in flags.FLAGS
+    # The same flag names defined again by another tool, and by this one once more.
+    assert run_tool_in_process("build_vocab", "--help").returncode == 0
+    helped = run_tool_in_process("export", "--help")
+    assert helped.returncode == 0 and "--top_k" in helped.stdout

@@ -9,6 +9,7 @@ from safetensors.numpy import load_file
 
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 from tests.convert.test_google_import import reference_checkpoint  # noqa: F401 (fixture)
 
 
@@ -25,7 +26,7 @@ def test_import_google_then_export_hf(reference_checkpoint, tmp_path):  # noqa: 
         "conversion.json", "vocab.txt"]
 
     out = str(tmp_path / "hf")
-    result = run_tool("convert_checkpoint", "--mode=export_hf", f"--model_dir={model_dir}",
+    result = run_tool_in_process("convert_checkpoint", "--mode=export_hf", f"--model_dir={model_dir}",
                       f"--output_dir={out}")
     assert result.returncode == 0, result.stderr
     with open(os.path.join(out, "generator", "config.json"), encoding="utf-8") as f:
@@ -42,7 +43,7 @@ def test_import_google_then_export_hf(reference_checkpoint, tmp_path):  # noqa: 
 
 def test_import_hf(hf_pair, tmp_path):
     model_dir = str(tmp_path / "run")
-    result = run_tool("convert_checkpoint", "--mode=import_hf",
+    result = run_tool_in_process("convert_checkpoint", "--mode=import_hf",
                       f"--discriminator_dir={hf_pair['disc_dir']}",
                       f"--generator_dir={hf_pair['gen_dir']}", f"--model_dir={model_dir}")
     assert result.returncode == 0, result.stderr
@@ -56,23 +57,23 @@ def test_import_hf(hf_pair, tmp_path):
 
 
 def test_clear_errors(tmp_path):
-    assert_clean_error(run_tool("convert_checkpoint", f"--model_dir={tmp_path}"),
+    assert_clean_error(run_tool_in_process("convert_checkpoint", f"--model_dir={tmp_path}"),
                        "--mode is required")
-    assert_clean_error(run_tool("convert_checkpoint", "--mode=import_google",
+    assert_clean_error(run_tool_in_process("convert_checkpoint", "--mode=import_google",
                                 f"--google_checkpoint={tmp_path}/model.ckpt",
                                 f"--model_dir={tmp_path}/r"),
                        "no TF checkpoint there")
-    assert_clean_error(run_tool("convert_checkpoint", "--mode=import_hf",
+    assert_clean_error(run_tool_in_process("convert_checkpoint", "--mode=import_hf",
                                 f"--discriminator_dir={tmp_path}", f"--model_dir={tmp_path}/r"),
                        "has no config.json: not a Hugging Face model folder")
-    assert_clean_error(run_tool("convert_checkpoint", "--mode=export_hf",
+    assert_clean_error(run_tool_in_process("convert_checkpoint", "--mode=export_hf",
                                 f"--model_dir={tmp_path}", f"--output_dir={tmp_path}/hf"),
                        "not a model_dir")
-    assert_clean_error(run_tool("convert_checkpoint", "--mode=import_google",
+    assert_clean_error(run_tool_in_process("convert_checkpoint", "--mode=import_google",
                                 f"--google_checkpoint={tmp_path}", f"--model_dir={tmp_path}/r",
                                 "--vocab=missing.txt"),
                        "--vocab='missing.txt' does not exist")
     # A real failure deep in the import is one line too.
-    assert_clean_error(run_tool("convert_checkpoint", "--mode=import_google",
+    assert_clean_error(run_tool_in_process("convert_checkpoint", "--mode=import_google",
                                 f"--google_checkpoint={tmp_path}", f"--model_dir={tmp_path}/r"),
                        "holds no TF checkpoint")

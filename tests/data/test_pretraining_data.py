@@ -13,6 +13,7 @@ from electra_tf.text import ElectraTokenizer
 from electra_tf.text import vocab_sha256
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 
 
 def _read_all(output_dir, length):
@@ -126,6 +127,6 @@ def test_tool_bad_input_gets_a_clear_error(tmp_path, small_vocab_path, bert_voca
         (tmp_path / "out").mkdir()
         (tmp_path / "out" / "pretrain_data-00000-of-00001.tfrecord").write_bytes(b"")
         expect = ["--overwrite"]
-    result = run_tool("build_pretraining_data", f"--vocab={vocab}",
+    result = run_tool_in_process("build_pretraining_data", f"--vocab={vocab}",
                       *(f"--{k}={v}" for k, v in args.items()))
     assert_clean_error(result, *expect)

@@ -17,12 +17,9 @@ from electra_tf.demo.replaced_tokens import format_detection
 from electra_tf.demo.replaced_tokens import render_pieces
 from electra_tf.demo.replaced_tokens import summary_line
 from electra_tf.errors import UsageError
-from electra_tf.export.exporter import export_model_dir
-from electra_tf.training.pretraining import TrainingOptions
-from electra_tf.training.pretraining import run_pretraining
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
-from tests.training.conftest import tiny_config
+from tests.conftest import run_tool_in_process
 
 SEQUENCE_LENGTH = 64
 SENTENCES = ["The movie was great and the acting superb.", "I would not watch it again, sadly.",
@@ -33,16 +30,9 @@ SUMMARY = re.compile(r"replaced (\d+) of (\d+) tokens; caught (\d+) of them at p
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, pretraining_data):
-    root = tmp_path_factory.mktemp("demo")
-    model_dir = str(root / "run")
-    run_pretraining(tiny_config(train_steps=20, max_seq_length=SEQUENCE_LENGTH),
-                    TrainingOptions(model_dir=model_dir, train_data=pretraining_data["train"],
-                                    vocab=pretraining_data["vocab"], eval_data=None,
-                                    sample_every=0, show_progress=False))
-    export_dir = str(root / "exports")
-    export_model_dir(model_dir, export_dir, keras_hub_preset=False)
-    return {"model_dir": model_dir, "export_dir": export_dir, "root": root}
+def run(exported_run):
+    """The session's pretrained run and its export."""
+    return {key: exported_run[key] for key in ("model_dir", "export_dir", "generator")}
 
 
 @pytest.fixture(scope="module")
@@ -204,8 +194,8 @@ def test_tool_marks_every_piece_at_threshold_zero(run, detectors):
 
 
 def test_tool_marks_nothing_above_one(run, detectors):
-    result = run_tool("detect_replaced", f"--export_dir={run['export_dir']}",
-                      "--threshold=1.01", *SENTENCES[:2])
+    result = run_tool_in_process("detect_replaced", f"--export_dir={run['export_dir']}",
+                                 "--threshold=1.01", *SENTENCES[:2])
     assert result.returncode == 0, result.stderr
     lines = _detection_lines(result.stdout)
     expected = detectors["export"].detect(SENTENCES[:2])
@@ -234,7 +224,7 @@ def test_tool_interactive_reads_stdin_until_eof(run, detectors):
 def test_tool_corrupt_prints_the_table_and_summary(run, detectors, source):
     flag = (f"--model_dir={run['model_dir']}" if source == "model_dir"
             else f"--export_dir={run['export_dir']}")
-    result = run_tool("detect_replaced", flag, "--corrupt", "--seed=11", *SENTENCES[:2])
+    result = run_tool_in_process("detect_replaced", flag, "--corrupt", "--seed=11", *SENTENCES[:2])
     assert result.returncode == 0, result.stderr
     # Sentence i is corrupted with seed + i, exactly as the library does.
     expected = [detectors[source].corrupt_and_detect([s], seed=11 + i)[0]
@@ -272,7 +262,7 @@ def test_bad_inputs_give_clean_errors(run, tmp_path):
         ([f"--model_dir={run['model_dir']}"], "no sentences"),
     ]
     for args, fragment in cases:
-        assert_clean_error(run_tool("detect_replaced", *args), fragment)
+        assert_clean_error(run_tool_in_process("detect_replaced", *args), fragment)
 
 
 def test_library_errors_are_usage_errors(run, tmp_path):
@@ -281,5 +271,4 @@ def test_library_errors_are_usage_errors(run, tmp_path):
     with pytest.raises(UsageError, match="is an export"):
         ReplacedTokenDetector.from_model_dir(run["export_dir"])
     with pytest.raises(UsageError, match="not an electra-tf discriminator export"):
-        ReplacedTokenDetector.from_saved_model(
-            os.path.join(run["export_dir"], "generator", "20"))
+        ReplacedTokenDetector.from_saved_model(run["generator"])

@@ -16,6 +16,7 @@ from electra_tf.experiments import splits
 from tests.conftest import REPO
 from tests.conftest import real_review_documents
 from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 from tests.conftest import write_documents
 
 # ELECTRA vs BERT's MLM once the objective option exists, else two generator sizes.
@@ -91,7 +92,7 @@ def test_the_tool_compares_two_runs_at_equal_compute_and_resumes(tmp_path):
 
     # A rerun finds everything finished: no training, no fine-tuning, same results.
     before = (out / "results.json").read_text()
-    again = run_tool("compare_objectives", *args)
+    again = run_tool_in_process("compare_objectives", *args)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert again.stdout.count("finished earlier, skipped") == 4, again.stdout
     assert "training from step" not in again.stdout
@@ -107,7 +108,7 @@ def test_the_tool_compares_two_runs_at_equal_compute_and_resumes(tmp_path):
 def test_bad_flags_fail_at_once_with_one_line(args, message, tmp_path):
     from tests.conftest import assert_clean_error
 
-    result = run_tool("compare_objectives", *args, f"--output_dir={tmp_path / 'out'}",
-                      timeout=120)
+    result = run_tool_in_process("compare_objectives", *args,
+                                 f"--output_dir={tmp_path / 'out'}")
     assert_clean_error(result, message)
     assert not (tmp_path / "out").exists()  # nothing built, nothing trained

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,7 +13,6 @@ import pytest
 import tensorflow as tf
 
 from electra_tf.errors import UsageError
-from electra_tf.export.exporter import export_model_dir
 from electra_tf.export.op_audit import audit_saved_model
 from electra_tf.text.packing import TextPacker
 from electra_tf.models.discriminator import hidden_activation
@@ -25,20 +25,16 @@ from tests.export import fuzz
 from tests.export.serving_session import assert_serves
 from tests.export.serving_session import serve_in_session
 from tests.conftest import assert_clean_error
-from tests.conftest import run_tool
-from tests.training.conftest import pretrain_tiny
+from tests.conftest import run_tool_in_process
 
 SENTENCES = ["The movie was great and the acting superb.", "", "😀 emoji and 中文 mixed ᚠᛇ",
              "control\x01chars\x7f and\ttabs", "x " * 50000, "short"]
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, pretraining_data):
-    root = tmp_path_factory.mktemp("export")
-    model_dir = str(root / "run")
-    pretrain_tiny(model_dir, pretraining_data, train_steps=6)
-    result = export_model_dir(model_dir, str(root / "exports"), top_k=3)
-    return {"model_dir": model_dir, "export_dir": str(root / "exports"), **result}
+def exported(exported_run):
+    """The session's run exported by tools/export.py (--top_k=3, keras-hub preset)."""
+    return exported_run
 
 
 def _requests(exported):
@@ -266,15 +262,18 @@ def test_op_audit_rejects_python_ops(tmp_path):
 
 
 def test_export_tool_refuses_existing_version_and_missing_checkpoint(exported, tmp_path):
-    again = run_tool("export", f"--model_dir={exported['model_dir']}",
-                     f"--export_dir={exported['export_dir']}")
+    # The shared export stays as it is: the overwrite goes into a copy.
+    export_dir = str(tmp_path / "exports")
+    shutil.copytree(exported["export_dir"], export_dir)
+    again = run_tool_in_process("export", f"--model_dir={exported['model_dir']}",
+                     f"--export_dir={export_dir}")
     assert_clean_error(again, "already exists", "--overwrite")
     empty = tmp_path / "empty_run"
     empty.mkdir()
-    missing = run_tool("export", f"--model_dir={empty}", f"--export_dir={tmp_path / 'x'}")
+    missing = run_tool_in_process("export", f"--model_dir={empty}", f"--export_dir={tmp_path / 'x'}")
     assert_clean_error(missing, "config.json", "is missing")
-    overwritten = run_tool("export", f"--model_dir={exported['model_dir']}",
-                           f"--export_dir={exported['export_dir']}", "--overwrite",
+    overwritten = run_tool_in_process("export", f"--model_dir={exported['model_dir']}",
+                           f"--export_dir={export_dir}", "--overwrite",
                            "--nokeras_hub_preset", "--version=7")
     assert overwritten.returncode == 0, overwritten.stderr[-2000:]
-    assert os.path.isdir(os.path.join(exported["export_dir"], "discriminator", "7"))
+    assert os.path.isdir(os.path.join(export_dir, "discriminator", "7"))

@@ -21,8 +21,6 @@ from electra_tf.models.pretrainer import ElectraPretrainer
 from electra_tf.text.tokenizer import ElectraTokenizer
 from electra_tf.training.model_dir import load_pretrainer
 from tests.conftest import real_review_documents
-from tests.conftest import run_tool
-from tests.training.conftest import pretrain_tiny
 from tests.training.conftest import tiny_config
 
 LENGTH = 64  # the pretraining data's max_seq_length
@@ -217,15 +215,9 @@ def test_bad_input_is_a_usage_error(tiny, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, pretraining_data):
-    root = tmp_path_factory.mktemp("litert_tool")
-    model_dir = pretrain_tiny(root / "run", pretraining_data, train_steps=6)
-    export_dir = str(root / "exports")
-    result = run_tool("export", f"--model_dir={model_dir}", f"--export_dir={export_dir}",
-                      "--litert", f"--litert_representative_data={pretraining_data['train']}",
-                      "--litert_calibration_examples=8", "--nokeras_hub_preset", timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return {"model_dir": model_dir, "export_dir": export_dir, "stdout": result.stdout}
+def exported(exported_run):
+    """The session's run exported by tools/export.py with --litert."""
+    return exported_run
 
 
 def test_export_tool_writes_litert_next_to_the_saved_models(exported):

@@ -25,6 +25,7 @@ from tests.export.serving_session import assert_serves
 from tests.export.serving_session import serve_in_session
 from tests.conftest import real_review_documents
 from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 from tests.conftest import assert_clean_error
 
 
@@ -218,7 +219,7 @@ def test_bad_classification_input_gets_a_clear_error(tmp_path, pretrained, case)
     if case == "empty_file":
         open(train_path, "w").close()
         expect = ["train.tsv", "no examples"]
-    result = run_tool("finetune", f"--init={pretrained}", f"--train_data={train_path}",
+    result = run_tool_in_process("finetune", f"--init={pretrained}", f"--train_data={train_path}",
                       f"--dev_data={dev_path}", "--text_column=sentence",
                       f"--output_dir={tmp_path / 'out'}", "--epochs=1")
     assert_clean_error(result, *expect)

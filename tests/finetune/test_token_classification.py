@@ -34,7 +34,6 @@ from electra_tf.training.model_dir import load_pretrainer
 from tests.export import fuzz
 from tests.export.serving_session import assert_serves
 from tests.export.serving_session import serve_in_session
-from tests.training.conftest import pretrain_tiny
 
 
 # ---------------------------------------------------------------- entity metrics
@@ -309,10 +308,9 @@ def _write_conll(path, count, seed, exclude=()):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, pretraining_data):
+def trained(tmp_path_factory, pretrained):
     root = tmp_path_factory.mktemp("ner")
-    model_dir = str(root / "pretrained")
-    pretrain_tiny(model_dir, pretraining_data, train_steps=6)
+    model_dir = pretrained
     train_file, train_texts = _write_conll(root / "train.txt", 320, seed=1)
     dev_file, dev_texts = _write_conll(root / "dev.txt", 80, seed=2, exclude=train_texts)
     assert not train_texts & dev_texts

@@ -3,6 +3,7 @@
 import json
 
 from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 from tests.glue.glue_files import STSB_HEADER
 
 REVIEWS_POSITIVE = ["a gorgeous , witty , seductive movie .", "an utterly charming film .",
@@ -61,7 +62,7 @@ def test_glue_tool_runs_tasks_and_reports(tmp_path, pretrained):
     assert f"| SST-2 | accuracy | {100 * run['dev']['accuracy']:.1f} |" in summary
     assert "— (2 of 8 tasks)" in summary
 
-    again = run_tool("glue", *args)  # resumes: nothing left to train
+    again = run_tool_in_process("glue", *args)  # resumes: nothing left to train
     assert again.returncode == 0, again.stdout + again.stderr
     assert "2 of 2 runs already done" in again.stdout and "seed 1: accuracy" not in again.stdout
     assert json.loads((out / "results.json").read_text())["tasks"] == report["tasks"]

@@ -14,7 +14,7 @@ from electra_tf.finetune.glue import runner
 from electra_tf.finetune.glue.hparams import load_hparams
 from electra_tf.finetune.glue.hparams import size_for_model
 from tests.conftest import assert_clean_error
-from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 from tests.glue.glue_files import write_glue
 
 
@@ -147,15 +147,15 @@ def test_hyperparameter_file_errors(tmp_path):
 
 def test_tool_reports_a_missing_task_folder_cleanly(tmp_path, model_dir):
     glue_dir = write_glue(tmp_path / "glue", names=["CoLA", "RTE"])
-    result = run_tool("glue", f"--glue_dir={glue_dir}", f"--init={model_dir}",
+    result = run_tool_in_process("glue", f"--glue_dir={glue_dir}", f"--init={model_dir}",
                       f"--output_dir={tmp_path / 'out'}", "--tasks=cola,rte,mrpc")
     assert_clean_error(result, os.path.join(glue_dir, "MRPC"), "train.tsv", "--tasks")
-    result = run_tool("glue", f"--glue_dir={glue_dir}", f"--init={model_dir}",
+    result = run_tool_in_process("glue", f"--glue_dir={glue_dir}", f"--init={model_dir}",
                       "--tasks=cola,mrcp")
     assert_clean_error(result, "--output_dir is required")
-    result = run_tool("glue", f"--glue_dir={glue_dir}", f"--init={model_dir}",
+    result = run_tool_in_process("glue", f"--glue_dir={glue_dir}", f"--init={model_dir}",
                       f"--output_dir={tmp_path / 'out'}", "--tasks=cola,mrcp")
     assert_clean_error(result, "unknown GLUE task 'mrcp'")
-    result = run_tool("glue", f"--glue_dir={glue_dir}", f"--init={tmp_path / 'nothing'}",
+    result = run_tool_in_process("glue", f"--glue_dir={glue_dir}", f"--init={tmp_path / 'nothing'}",
                       f"--output_dir={tmp_path / 'out'}", "--tasks=cola")
     assert_clean_error(result, "nothing' is not a folder")

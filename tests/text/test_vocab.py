@@ -5,6 +5,7 @@ from electra_tf.text import load_vocab
 from electra_tf.text.special_tokens import SPECIAL_TOKENS
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 
 
 def test_learned_vocab_has_special_tokens_first_and_covers_the_corpus(small_vocab_path, corpus_path):
@@ -28,11 +29,11 @@ def test_build_vocab_tool(tmp_path, corpus_path):
     assert tokens[:5] == list(SPECIAL_TOKENS) and len(tokens) <= 500
     # The learner lands near the size asked for; the tool says so when it misses.
     assert (len(tokens) == 500) != (f"{len(tokens)} is not --vocab_size=500" in result.stdout)
-    again = run_tool("build_vocab", f"--corpus={corpus_path}", f"--vocab={out}")
+    again = run_tool_in_process("build_vocab", f"--corpus={corpus_path}", f"--vocab={out}")
     assert_clean_error(again, "--overwrite")
 
 
 def test_build_vocab_tool_refuses_a_glob_matching_nothing(tmp_path):
-    result = run_tool("build_vocab", f"--corpus={tmp_path}/nothing*.txt",
+    result = run_tool_in_process("build_vocab", f"--corpus={tmp_path}/nothing*.txt",
                       f"--vocab={tmp_path}/v.txt")
     assert_clean_error(result, "matches no file", "nothing*.txt")

@@ -5,14 +5,14 @@ import os
 
 from electra_tf.text.vocab import load_vocab
 from tests.conftest import real_review_documents
-from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 from tests.conftest import write_documents
 
 
 def test_text_input_without_vocab_learns_one_into_the_model_dir(tmp_path):
     corpus = write_documents(tmp_path / "corpus.txt", real_review_documents(120, start=500))
     model_dir = tmp_path / "run"
-    result = run_tool("pretrain", f"--train_data={corpus}", f"--model_dir={model_dir}",
+    result = run_tool_in_process("pretrain", f"--train_data={corpus}", f"--model_dir={model_dir}",
                       "--vocab_size=400", "--max_seq_length=32", "--train_steps=2",
                       "--batch_size=4", "--hidden_size=32", "--num_heads=2",
                       "--eval_every=0", "--noprogress", "--noexport")

@@ -14,6 +14,7 @@ from electra_tf.training.pretraining import TrainingOptions
 from electra_tf.training.pretraining import run_pretraining
 from tests.conftest import assert_clean_error
 from tests.conftest import run_tool
+from tests.conftest import run_tool_in_process
 from tests.training.conftest import tiny_config
 
 
@@ -120,7 +121,7 @@ def test_bfloat16_and_gradient_accumulation_train(tmp_path, pretraining_data):
 
 def test_pretrain_tool_flags_and_bad_input(tmp_path, pretraining_data):
     model_dir = tmp_path / "run"
-    result = run_tool("pretrain", f"--train_data={pretraining_data['train']}",
+    result = run_tool_in_process("pretrain", f"--train_data={pretraining_data['train']}",
                       f"--model_dir={model_dir}", "--max_seq_length=64", "--train_steps=4",
                       "--batch_size=8", "--hidden_size=64", "--num_heads=2",
                       "--log_every=2", "--noprogress", "--noexport")
@@ -128,14 +129,14 @@ def test_pretrain_tool_flags_and_bad_input(tmp_path, pretraining_data):
     assert "Finished at step 4/4" in result.stdout and "tensorboard --logdir" in result.stdout
     assert json.load(open(model_dir / "config.json"))["hidden_size"] == 64  # flag override
     # --vocab came from the data's metadata.json.
-    mismatch = run_tool("pretrain", f"--train_data={pretraining_data['train']}",
+    mismatch = run_tool_in_process("pretrain", f"--train_data={pretraining_data['train']}",
                         f"--model_dir={model_dir}", "--max_seq_length=64", "--train_steps=8",
                         "--batch_size=8", "--hidden_size=32", "--num_heads=2")
     assert_clean_error(mismatch, "hidden_size: saved 64, now 32")
-    wrong_length = run_tool("pretrain", f"--train_data={pretraining_data['train']}",
+    wrong_length = run_tool_in_process("pretrain", f"--train_data={pretraining_data['train']}",
                             f"--model_dir={tmp_path / 'other'}", "--max_seq_length=128")
     assert_clean_error(wrong_length, "max_seq_length=64", "max_seq_length=128")
-    missing = run_tool("pretrain", f"--train_data={tmp_path}/none*.tfrecord",
+    missing = run_tool_in_process("pretrain", f"--train_data={tmp_path}/none*.tfrecord",
                        f"--vocab={pretraining_data['vocab']}",
                        f"--model_dir={tmp_path / 'missing'}")
     assert_clean_error(missing, "none*.tfrecord", "matches no file")
