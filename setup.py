@@ -55,6 +55,10 @@ setup(
         "experiments": ["matplotlib==3.11.2"],
         "test": [
             "pytest>=8",
+            # Two test processes: most of a test's time is single-threaded (tracing,
+            # saving, starting tools), so 2 cores finish the suite in well under the time
+            # of one. --dist loadfile keeps each module's fixtures in one process.
+            "pytest-xdist>=3.6",
             # Peer tokenizer for the agreement test.
             "tokenizers>=0.20",
             # Ships bert-base-uncased's vocab.txt as text.

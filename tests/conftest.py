@@ -12,6 +12,22 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BERT_VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 
 
+# Fixtures that train or export a model: a test that needs one is slow by that alone.
+TRAINED_FIXTURES = ("pretrained", "exported_run")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: trains, exports or starts tools in subprocesses (seconds to a "
+        "minute each); `pytest -m 'not slow'` is the quick loop, CI runs everything.")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if set(TRAINED_FIXTURES) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def real_review_documents(count, start=0, heldout=False):
     """`count` real reviews (as lists of sentence lines) from the default corpus."""
     from electra_tf.data import movie_reviews
@@ -98,6 +114,14 @@ def run_tool_in_process(name, *args):
 
     module_name = f"electra_tf.tools.{name}"
     app.define_help_flags()  # app.run defines them once: they must outlive the cleanup
+    # Flags another module put into this process (saved_model_cli defines --output_dir):
+    # a tool started alone would not see them, so they step aside during the run.
+    foreign = {}
+    for flag in list(flags.FLAGS):
+        module = flags.FLAGS.find_module_defining_flag(flag) or ""
+        if flag in flags.FLAGS and not module.startswith("absl"):
+            foreign[flag] = flags.FLAGS[flag]
+            delattr(flags.FLAGS, flag)
     defined_before = set(flags.FLAGS)
     stdout, stderr = io.StringIO(), io.StringIO()
     returncode = 0
@@ -123,6 +147,8 @@ def run_tool_in_process(name, *args):
         sys.modules.pop(module_name, None)
         for flag in set(flags.FLAGS) - defined_before:
             delattr(flags.FLAGS, flag)
+        for flag, value in foreign.items():
+            flags.FLAGS[flag] = value
     return subprocess.CompletedProcess([name, *args], returncode, stdout.getvalue(),
                                        stderr.getvalue())
 

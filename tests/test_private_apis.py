@@ -3,6 +3,7 @@ relied on in the installed keras-hub / Keras (an upgrade that moves one fails he
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from electra_tf import private_apis
@@ -58,6 +59,7 @@ def test_sublayers_and_attention_softmax_reach_keras_internals():
     assert isinstance(attention_softmax(attention), keras.layers.Softmax)
 
 
+@pytest.mark.slow
 def test_saved_model_cli_main_and_the_op_list_script_work():
     import json
     import subprocess

@@ -62,14 +62,22 @@ def test_in_process_runs_report_crashes_and_leave_no_flags_behind(monkeypatch, t
     def crash(*args, **kwargs):
         raise RuntimeError("deep inside")
 
+    # A flag some other module defined in this process (saved_model_cli defines
+    # --overwrite and --output_dir) does not collide with the tool's own.
+    defined_here = "overwrite" not in flags.FLAGS
+    if defined_here:
+        flags.DEFINE_bool("overwrite", False, "Defined elsewhere.")
+    elsewhere = flags.FLAGS["overwrite"]
     monkeypatch.setattr(exporter, "export_model_dir", crash)
     result = run_tool_in_process("export", f"--model_dir={tmp_path}")
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "RuntimeError: deep inside" in result.stderr
     with pytest.raises(AssertionError):
         assert_clean_error(result)
-    assert "top_k" not in flags.FLAGS
+    assert "top_k" not in flags.FLAGS and flags.FLAGS["overwrite"] is elsewhere
     # The same flag names defined again by another tool, and by this one once more.
     assert run_tool_in_process("build_vocab", "--help").returncode == 0
     helped = run_tool_in_process("export", "--help")
     assert helped.returncode == 0 and "--top_k" in helped.stdout
+    if defined_here:
+        delattr(flags.FLAGS, "overwrite")

@@ -201,8 +201,10 @@ def run_pretraining(config, options, log=print):
     target = config.train_steps
     if options.steps_this_run:
         target = min(target, start_step + options.steps_this_run)
+    generator = ("no generator" if config.objective == "mlm"
+                 else f"generator {config.generator_hidden}")
     log(f"Training {config.num_layers}-layer {_describe(config)} (hidden {config.hidden_size}, "
-        f"generator {config.generator_hidden}) on {strategy.num_replicas_in_sync} replica(s), "
+        f"{generator}) on {strategy.num_replicas_in_sync} replica(s), "
         f"{type(strategy).__name__}, XLA {'on' if jit_compile else 'off'}, "
         f"{options.mixed_precision}; steps {start_step} -> {target} of {config.train_steps}.")
     progbar = ProgressBar(max(target - start_step, 1), verbose=1 if (

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from safetensors.numpy import load_file
 
@@ -13,6 +14,7 @@ from tests.conftest import run_tool_in_process
 from tests.convert.test_google_import import reference_checkpoint  # noqa: F401 (fixture)
 
 
+@pytest.mark.slow
 def test_import_google_then_export_hf(reference_checkpoint, tmp_path):  # noqa: F811
     model_dir = str(tmp_path / "run")
     result = run_tool("convert_checkpoint", "--mode=import_google",

@@ -44,6 +44,7 @@ def test_shards_hold_packed_examples_and_metadata(tmp_path, corpus_path, small_v
     assert expected in starts
 
 
+@pytest.mark.slow
 def test_output_depends_on_seed_not_on_workers(tmp_path, corpus_path, small_vocab_path):
     runs = {}
     for name, workers, seed in (("a", 1, 1), ("b", 2, 1), ("c", 1, 2)):
@@ -78,6 +79,7 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path, corpus_path, smal
     build_pretraining_data(corpus_path, small_vocab_path, out, overwrite=True, **kwargs)
 
 
+@pytest.mark.slow
 def test_tool_writes_data_and_reports(tmp_path, corpus_path, small_vocab_path):
     out = tmp_path / "data"
     result = run_tool("build_pretraining_data", f"--corpus={corpus_path}",

@@ -45,6 +45,7 @@ def _pieces(result):
     return [piece for piece, _ in result]
 
 
+@pytest.mark.slow
 def test_model_dir_and_export_give_the_same_probabilities(detectors):
     from_model_dir = detectors["model_dir"].detect(SENTENCES + ODD)
     from_export = detectors["export"].detect(SENTENCES + ODD)
@@ -221,6 +222,7 @@ def test_tool_interactive_reads_stdin_until_eof(run, detectors):
 
 
 @pytest.mark.parametrize("source", ["model_dir", "export"])
+@pytest.mark.slow
 def test_tool_corrupt_prints_the_table_and_summary(run, detectors, source):
     flag = (f"--model_dir={run['model_dir']}" if source == "model_dir"
             else f"--export_dir={run['export_dir']}")

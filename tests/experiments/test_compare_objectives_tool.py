@@ -50,6 +50,7 @@ def _png_size(path):
     return struct.unpack(">II", header[16:24])
 
 
+@pytest.mark.slow
 def test_the_tool_compares_two_runs_at_equal_compute_and_resumes(tmp_path):
     corpus = write_documents(tmp_path / "train.txt", real_review_documents(100))
     task = _task_files(str(tmp_path))

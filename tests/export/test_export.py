@@ -81,6 +81,7 @@ def served(exported, tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 def test_saved_models_in_the_serving_loader_match_the_keras_model(exported, served):
     model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
     packer = TextPacker(tokenizer, config.max_seq_length)
@@ -177,6 +178,7 @@ def test_saved_model_cli_run_with_tf_text_matches_the_session_loader(exported, s
                                   served["serving_default/token_ids"][:4])
 
 
+@pytest.mark.slow
 def test_fuzzed_requests_never_crash_the_session_loader(exported, tmp_path):
     model, tokenizer, config, _ = load_pretrainer(exported["model_dir"])
     rng = np.random.default_rng(7)
@@ -261,6 +263,7 @@ def test_op_audit_rejects_python_ops(tmp_path):
         audit_saved_model(str(tmp_path / "bad"))
 
 
+@pytest.mark.slow
 def test_export_tool_refuses_existing_version_and_missing_checkpoint(exported, tmp_path):
     # The shared export stays as it is: the overwrite goes into a copy.
     export_dir = str(tmp_path / "exports")

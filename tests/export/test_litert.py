@@ -78,6 +78,7 @@ def tiny(tmp_path_factory, pretraining_data):
             "tokenizer": tokenizer, "model": model}
 
 
+@pytest.mark.slow
 def test_float32_models_match_the_keras_model(tiny):
     # Padded batches work too (the SavedModels' shape).
     padded = litert.representative_from_texts(["a short one", "and a longer second text here"],
@@ -95,6 +96,7 @@ def test_float32_models_match_the_keras_model(tiny):
                 np.testing.assert_allclose(got[key], expected[key], atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_int8_models_are_int8_small_and_close(tiny, capsys):
     float_size = os.path.getsize(os.path.join(tiny["dir"], "detector_float32.tflite"))
     key = "replaced_probability"
@@ -118,6 +120,7 @@ def test_int8_models_are_int8_small_and_close(tiny, capsys):
                             "FULLY_CONNECTED") == {np.int8}
 
 
+@pytest.mark.slow
 def test_manifest_describes_every_file(tiny):
     with open(os.path.join(tiny["dir"], litert.MANIFEST_FILE), encoding="utf-8") as f:
         manifest = json.load(f)
@@ -135,6 +138,7 @@ def test_manifest_describes_every_file(tiny):
         NORMALIZATION_DIFFERENCES)
 
 
+@pytest.mark.slow
 def test_classifier_litert_matches_keras(tiny, tmp_path):
     classifier = ElectraClassifier(tiny["model"].discriminator, num_outputs=3)
     texts = [" ".join(doc) for doc in real_review_documents(12, heldout=True)]
@@ -198,6 +202,7 @@ def test_documented_normalization_differences(bert_litert_tokenizer, text, elect
     assert normalization_may_differ(text)
 
 
+@pytest.mark.slow
 def test_bad_input_is_a_usage_error(tiny, tmp_path):
     module = tiny["modules"]["detector"]
     with pytest.raises(UsageError, match="quantization 'int4'"):
@@ -220,6 +225,7 @@ def exported(exported_run):
     return exported_run
 
 
+@pytest.mark.slow
 def test_export_tool_writes_litert_next_to_the_saved_models(exported):
     litert_dir = os.path.join(exported["export_dir"], litert.LITERT_DIR)
     assert "detector_full_int8.tflite" in exported["stdout"]

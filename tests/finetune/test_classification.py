@@ -149,6 +149,7 @@ def finetuned(tmp_path_factory, pretrained):
     return run_finetuning(task, options), options, dev
 
 
+@pytest.mark.slow
 def test_classifier_learns_a_separable_real_text_task(finetuned):
     results, options, dev = finetuned
     majority = max(np.mean([l == "other" for _, l in dev]), np.mean([l != "other" for _, l in dev]))
@@ -226,6 +227,7 @@ def test_bad_classification_input_gets_a_clear_error(tmp_path, pretrained, case)
 
 
 @pytest.mark.parametrize("task", ["token_classification", "question_answering"])
+@pytest.mark.slow
 def test_finetune_tool_runs_every_task_family(tmp_path, pretrained, task):
     """tools/finetune.py wires NER and QA (their learning is tested in their own files)."""
     names, cities = ["alice smith", "bob jones"], ["paris", "london", "berlin"]
@@ -301,6 +303,7 @@ def multiclass_defaults(tmp_path_factory, pretrained):
     return results, dev, [str(w.message) for w in caught]
 
 
+@pytest.mark.slow
 def test_default_options_learn_a_heldout_multiclass_task(multiclass_defaults):
     """Issue 12: with the reference's defaults a short-pretrained encoder learned only
     the class prior; the defaults must learn on the package's own data."""

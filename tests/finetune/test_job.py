@@ -67,6 +67,7 @@ def uninterrupted(tmp_path_factory, pretrained, files):
                           log=lambda _: None), str(output_dir)
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(
         tmp_path, pretrained, files, uninterrupted):
     whole, _ = uninterrupted
@@ -120,6 +121,7 @@ def test_dev_metrics_reach_tensorboard_and_pick_the_best_epoch(uninterrupted):
     assert json.load(open(os.path.join(output_dir, "history.json"))) == history
 
 
+@pytest.mark.slow
 def test_patience_stops_training_and_a_rerun_starts_afresh(tmp_path, pretrained, files):
     # A learning rate this small changes nothing the dev accuracy can see.
     options = _options(pretrained, tmp_path / "out", epochs=6, patience=2, learning_rate=1e-9)
@@ -131,6 +133,7 @@ def test_patience_stops_training_and_a_rerun_starts_afresh(tmp_path, pretrained,
     assert [h["epoch"] for h in again["history"]] == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_a_named_checkpoint_starts_the_run_and_a_missing_one_is_named(tmp_path, pretrained,
                                                                       files):
     import glob

@@ -263,6 +263,7 @@ def finetuned(tmp_path_factory, pretrained):
     return results, options, logged
 
 
+@pytest.mark.slow
 def test_question_answering_learns_a_constructed_squad_task(finetuned):
     results, options, logged = finetuned
     # Chance: one of ~24 context words; even "the word after 'is'" gives 1/3.
@@ -280,6 +281,7 @@ def test_question_answering_learns_a_constructed_squad_task(finetuned):
     assert any(line.startswith("epoch 6: dev exact_match") for line in logged)
 
 
+@pytest.mark.slow
 def test_exported_model_in_the_serving_loader_answers_with_character_offsets(
         finetuned, tmp_path):
     results, options, _ = finetuned
@@ -342,6 +344,7 @@ def test_exported_question_answerer_survives_fuzzed_requests(finetuned, tmp_path
                               in result["message"] for result in mismatched)
 
 
+@pytest.mark.slow
 def test_squad_v2_end_to_end_predicts_no_answer_above_the_threshold(tmp_path, pretrained):
     train = _template_squad(tmp_path / "train.json", 12, seed=3, impossible_every=2)
     dev = _template_squad(tmp_path / "dev.json", 8, seed=4, impossible_every=2)

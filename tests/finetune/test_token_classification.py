@@ -325,6 +325,7 @@ def trained(tmp_path_factory, pretrained):
             "model_dir": model_dir, "task": task}
 
 
+@pytest.mark.slow
 def test_fine_tuning_learns_entities(trained):
     results = trained["results"]
     history = results["history"]
@@ -364,6 +365,7 @@ def _strings(row):
     return [v.decode("utf-8") for v in row]
 
 
+@pytest.mark.slow
 def test_exported_model_returns_entities_with_character_offsets(trained, tmp_path):
     served = _serve(trained["results"]["export"], tmp_path)
     labels = trained["results"]["labels"]

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.conftest import run_tool
 from tests.conftest import run_tool_in_process
 from tests.glue.glue_files import STSB_HEADER
@@ -31,6 +33,7 @@ def _write_small_glue(root):
     return str(root)
 
 
+@pytest.mark.slow
 def test_glue_tool_runs_tasks_and_reports(tmp_path, pretrained):
     glue_dir = _write_small_glue(tmp_path / "glue")
     hparams = tmp_path / "quick.json"

@@ -104,6 +104,7 @@ def _train(model, steps, batch):
     return optimizer
 
 
+@pytest.mark.slow
 def test_two_stage_freezes_the_generator_and_starts_the_discriminator_from_it(batch):
     model = build(training="two_stage", train_steps=4, two_stage_generator_steps=2,
                   **EQUAL_SIZES)

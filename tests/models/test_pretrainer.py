@@ -175,6 +175,7 @@ def test_update_metrics_matches_numpy(model, batch):
     assert set(logs) >= {"gen_loss", "disc_loss", "disc_precision", "disc_recall", "disc_auc"}
 
 
+@pytest.mark.slow
 def test_a_few_adam_steps_reduce_the_loss():
     keras.utils.set_random_seed(3)
     model = ElectraPretrainer(tiny_config(), **SPECIAL_IDS)

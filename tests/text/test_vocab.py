@@ -1,3 +1,4 @@
+import pytest
 import tensorflow as tf
 
 from electra_tf.text import ElectraTokenizer
@@ -20,6 +21,7 @@ def test_learned_vocab_has_special_tokens_first_and_covers_the_corpus(small_voca
     assert (ids == tokenizer.unk_id).mean() < 0.01
 
 
+@pytest.mark.slow
 def test_build_vocab_tool(tmp_path, corpus_path):
     out = tmp_path / "vocab.txt"
     result = run_tool("build_vocab", f"--corpus={corpus_path}", f"--vocab={out}",

@@ -95,6 +95,7 @@ def _assert_same_as_one_device(path, stdout):
     return final
 
 
+@pytest.mark.slow
 def test_two_mirrored_replicas_update_like_one_device(tmp_path):
     out = str(tmp_path / "update.npz")
     script = textwrap.dedent("""
@@ -112,6 +113,7 @@ def test_two_mirrored_replicas_update_like_one_device(tmp_path):
     _assert_same_as_one_device(out, result.stdout)
 
 
+@pytest.mark.slow
 def test_two_workers_update_like_one_device(tmp_path):
     ports = _free_ports(2)
     cluster = {"worker": [f"localhost:{port}" for port in ports]}
@@ -133,6 +135,7 @@ def test_two_workers_update_like_one_device(tmp_path):
     assert max_difference(final, other) == 0.0  # the workers hold one model
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_cpu_replicas(tmp_path, pretraining_data):
     script = textwrap.dedent(f"""
         import json, sys
@@ -160,6 +163,7 @@ def test_mirrored_strategy_on_two_cpu_replicas(tmp_path, pretraining_data):
     assert 0.0 <= summary["eval"]["disc_auc"] <= 1.0
 
 
+@pytest.mark.slow
 def test_two_worker_multi_worker_mirrored_strategy_on_localhost(tmp_path, pretraining_data):
     ports = _free_ports(2)
     cluster = {"worker": [f"localhost:{port}" for port in ports]}

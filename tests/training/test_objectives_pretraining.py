@@ -46,6 +46,7 @@ def _logged_steps(logdir, tag):
 
 
 @pytest.mark.parametrize("name", sorted(OPTIONS))
+@pytest.mark.slow
 def test_option_trains_resumes_and_exports_an_encoder(name, tmp_path, pretraining_data):
     # Tiny and short: 1 layer, 4 sequences, 2 steps then a resumed 3rd
     # (two_stage switches stage at step 2, so the resumed run does the copy).

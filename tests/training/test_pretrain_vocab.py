@@ -3,12 +3,15 @@
 import json
 import os
 
+import pytest
+
 from electra_tf.text.vocab import load_vocab
 from tests.conftest import real_review_documents
 from tests.conftest import run_tool_in_process
 from tests.conftest import write_documents
 
 
+@pytest.mark.slow
 def test_text_input_without_vocab_learns_one_into_the_model_dir(tmp_path):
     corpus = write_documents(tmp_path / "corpus.txt", real_review_documents(120, start=500))
     model_dir = tmp_path / "run"

@@ -40,6 +40,7 @@ def _scalars(logdir):
     return out
 
 
+@pytest.mark.slow
 def test_loss_falls_auc_rises_and_tensorboard_shows_it(tmp_path, pretraining_data):
     config = tiny_config(train_steps=200, warmup_steps=20, learning_rate=4e-4)
     summary = run_pretraining(config, _options(tmp_path, pretraining_data, sample_every=60,
@@ -71,6 +72,7 @@ def test_loss_falls_auc_rises_and_tensorboard_shows_it(tmp_path, pretraining_dat
         "ckpt-120.index", "ckpt-160.index", "ckpt-200.index"]
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_exactly(tmp_path, pretraining_data):
     config = tiny_config(train_steps=16, warmup_steps=4)
     options = dict(log_every=1, save_every=100, sample_every=0, eval_data=None)
@@ -110,6 +112,7 @@ def test_diverging_loss_stops_with_a_clear_message(tmp_path, pretraining_data):
     assert not glob.glob(str(tmp_path / "ckpt-*"))  # nothing corrupted was saved
 
 
+@pytest.mark.slow
 def test_bfloat16_and_gradient_accumulation_train(tmp_path, pretraining_data):
     summary = run_pretraining(
         tiny_config(train_steps=3), _options(tmp_path, pretraining_data, eval_data=None,
@@ -119,6 +122,7 @@ def test_bfloat16_and_gradient_accumulation_train(tmp_path, pretraining_data):
     tf.keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.slow
 def test_pretrain_tool_flags_and_bad_input(tmp_path, pretraining_data):
     model_dir = tmp_path / "run"
     result = run_tool_in_process("pretrain", f"--train_data={pretraining_data['train']}",
@@ -144,6 +148,7 @@ def test_pretrain_tool_flags_and_bad_input(tmp_path, pretraining_data):
     assert not (tmp_path / "other").exists() and not (tmp_path / "missing").exists()
 
 
+@pytest.mark.slow
 def test_float16_with_loss_scaling_trains(tmp_path, pretraining_data):
     summary = run_pretraining(
         tiny_config(train_steps=3), _options(tmp_path, pretraining_data, eval_data=None,
@@ -153,6 +158,7 @@ def test_float16_with_loss_scaling_trains(tmp_path, pretraining_data):
     assert summary["step"] == 3 and np.isfinite(summary["train"]["loss"])
 
 
+@pytest.mark.slow
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, pretraining_data):
     import signal
     import subprocess
@@ -186,6 +192,7 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, pretraining_data
     assert "Interrupted at step" in stdout
 
 
+@pytest.mark.slow
 def test_default_job_machinery_end_to_end(tmp_path):
     """`tools/pretrain.py` with no data flags: corpus -> vocab -> TFRecords -> training.
 
@@ -212,6 +219,7 @@ def test_default_job_machinery_end_to_end(tmp_path):
     assert _scalars(str(tmp_path / "run" / "logs" / "eval"))["disc_auc"]
 
 
+@pytest.mark.slow
 def test_training_continues_from_model_only_weights(tmp_path, pretraining_data):
     """A model_dir holding only model weights (what tools/convert_checkpoint.py writes)
     starts a fresh optimizer at step 0 from those weights."""

@@ -51,6 +51,7 @@ def dense_reference():
 
 
 @pytest.mark.parametrize("path", ["loop", "loop_xla", "fit"])
+@pytest.mark.slow
 def test_clipped_update_equals_the_one_from_dense_gradients(path, dense_reference):
     batch, config = dense_reference["batch"], dense_reference["config"]
     model = new_model(config, dense_reference["weights"])
