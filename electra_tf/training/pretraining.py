@@ -8,6 +8,7 @@ progress bar, TensorBoard logs, periodic evaluation and checkpoints, saving
 also at the end and on SIGTERM/SIGINT.
 """
 
+import dataclasses
 import glob
 import json
 import math
@@ -211,60 +212,18 @@ def run_pretraining(config, options, log=print):
         options.show_progress and chief) else 0, stateful_metrics=["loss", "auc", "lr"])
 
     summary = {"model_dir": os.path.abspath(options.model_dir), "start_step": start_step}
-    last_logs, eval_logs = {}, {}
-    window_start, window_steps, grad_norms = time.time(), 0, []
-    skipped = 0
     run_start = time.time()
-    step = start_step
-    with _StopRequest() as stop:
-        for metric in model.metrics:
-            metric.reset_state()
-        while step < target:
-            if preemption is not None:
-                loss, grad_norm = preemption.run(step_fn.train, iterator)
-            else:
-                loss, grad_norm = step_fn.train(iterator)
-            step = _as_int(optimizer.iterations)
-            loss_value = float(loss)
-            if not math.isfinite(loss_value) or not math.isfinite(float(grad_norm)):
-                if options.mixed_precision == "mixed_float16" and skipped < MAX_SKIPPED_FP16_STEPS:
-                    skipped += 1  # loss scaling skipped this update; the scale drops
-                    continue
-                _diverged(step, loss_value, manager, log)
-            skipped = 0
-            grad_norms.append(float(grad_norm))
-            window_steps += 1
-            done = step >= target
-            if step % options.log_every == 0 or done:
-                logs = _window_logs(model, optimizer, config, step, peak,
-                                    time.time() - window_start, window_steps, grad_norms)
-                _write_scalars(writers.get("train"), logs, step)
-                last_logs = logs
-                progbar.update(step - start_step, [("loss", logs["loss"]),
-                               ("auc", logs["disc_auc"]), ("lr", logs["learning_rate"])])
-                for metric in model.metrics:
-                    metric.reset_state()
-                window_start, window_steps, grad_norms = time.time(), 0, []
-            if options.sample_every and (step % options.sample_every == 0 or done) and chief:
-                _write_sample(writers.get("train"), model, tokenizer, sample_batch, step)
-            if eval_dataset is not None and (
-                    (options.eval_every and step % options.eval_every == 0) or done):
-                eval_logs = _evaluate(step_fn, model, eval_dataset, options.eval_steps)
-                _write_scalars(writers.get("eval"), eval_logs, step)
-            if step % options.save_every == 0 or done or stop.signal:
-                manager.save(checkpoint_number=step)
-                _cleanup_worker_dir(write_dir, chief)
-            if stop.signal:
-                log(f"\n{stop.signal} received: saved checkpoint at step {step} in "
-                    f"{options.model_dir}. Rerun the same command to resume.")
-                break
-    for writer in writers.values():
-        writer.flush()
+    parts = _LoopParts(config=config, options=options, model=model, optimizer=optimizer,
+                       step_fn=step_fn, iterator=iterator, preemption=preemption,
+                       checkpoint_manager=manager, write_dir=write_dir, chief=chief,
+                       writers=writers, tokenizer=tokenizer, sample_batch=sample_batch,
+                       eval_dataset=eval_dataset, peak_flops=peak)
+    step, last_logs, eval_logs, stop_signal = _train(parts, start_step, target, progbar, log)
 
     summary.update({
         "step": step,
         "train_steps": config.train_steps,
-        "interrupted": bool(stop.signal),
+        "interrupted": bool(stop_signal),
         "seconds": round(time.time() - run_start, 2),
         "train": last_logs,
         "eval": eval_logs,
@@ -279,6 +238,89 @@ def run_pretraining(config, options, log=print):
         with open(os.path.join(options.model_dir, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2, sort_keys=True)
     return summary
+
+
+@dataclasses.dataclass
+class _LoopParts:
+    """What `run_pretraining` builds and `_train` steps with."""
+
+    config: object
+    options: object
+    model: object
+    optimizer: object
+    step_fn: object
+    iterator: object
+    preemption: object
+    checkpoint_manager: object
+    write_dir: str
+    chief: bool
+    writers: dict
+    tokenizer: object
+    sample_batch: object
+    eval_dataset: object
+    peak_flops: object
+
+
+def _train(parts, start_step, target, progbar, log):
+    """Steps from `start_step` to `target`, logging a window every `log_every` steps,
+    sampling, evaluating and checkpointing on their schedules, and saving then stopping
+    on SIGTERM/SIGINT.
+
+    Returns:
+        `(step, last window's logs, last eval's logs, the stop signal's name or None)`.
+    """
+    options, model, optimizer, manager = (parts.options, parts.model, parts.optimizer,
+                                          parts.checkpoint_manager)
+    last_logs, eval_logs = {}, {}
+    window_start, window_steps, grad_norms = time.time(), 0, []
+    skipped = 0
+    step = start_step
+    with _StopRequest() as stop:
+        for metric in model.metrics:
+            metric.reset_state()
+        while step < target:
+            if parts.preemption is not None:
+                loss, grad_norm = parts.preemption.run(parts.step_fn.train, parts.iterator)
+            else:
+                loss, grad_norm = parts.step_fn.train(parts.iterator)
+            step = _as_int(optimizer.iterations)
+            loss_value = float(loss)
+            if not math.isfinite(loss_value) or not math.isfinite(float(grad_norm)):
+                if options.mixed_precision == "mixed_float16" and skipped < MAX_SKIPPED_FP16_STEPS:
+                    skipped += 1  # loss scaling skipped this update; the scale drops
+                    continue
+                _diverged(step, loss_value, manager, log)
+            skipped = 0
+            grad_norms.append(float(grad_norm))
+            window_steps += 1
+            done = step >= target
+            if step % options.log_every == 0 or done:
+                logs = _window_logs(model, optimizer, parts.config, step, parts.peak_flops,
+                                    time.time() - window_start, window_steps, grad_norms)
+                _write_scalars(parts.writers.get("train"), logs, step)
+                last_logs = logs
+                progbar.update(step - start_step, [("loss", logs["loss"]),
+                               ("auc", logs["disc_auc"]), ("lr", logs["learning_rate"])])
+                for metric in model.metrics:
+                    metric.reset_state()
+                window_start, window_steps, grad_norms = time.time(), 0, []
+            if options.sample_every and (step % options.sample_every == 0 or done) and parts.chief:
+                _write_sample(parts.writers.get("train"), model, parts.tokenizer,
+                              parts.sample_batch, step)
+            if parts.eval_dataset is not None and (
+                    (options.eval_every and step % options.eval_every == 0) or done):
+                eval_logs = _evaluate(parts.step_fn, model, parts.eval_dataset, options.eval_steps)
+                _write_scalars(parts.writers.get("eval"), eval_logs, step)
+            if step % options.save_every == 0 or done or stop.signal:
+                manager.save(checkpoint_number=step)
+                _cleanup_worker_dir(parts.write_dir, parts.chief)
+            if stop.signal:
+                log(f"\n{stop.signal} received: saved checkpoint at step {step} in "
+                    f"{options.model_dir}. Rerun the same command to resume.")
+                break
+    for writer in parts.writers.values():
+        writer.flush()
+    return step, last_logs, eval_logs, stop.signal
 
 
 def _restore(checkpoint, model, optimizer, model_dir, resuming, log):
