@@ -28,7 +28,8 @@ DEFAULT_CONFIG = os.path.join("configs", "experiments", "small_cpu.json")
 
 flags.DEFINE_list("runs", ["electra", "mlm"], "Runs to compare, comma-separated: names from "
                   "electra_tf/experiments/runs.py (electra, mlm, electra_15, replace_mlm, "
-                  "all_tokens_mlm, gdes, no_sharing, adversarial, two_stage) or custom runs "
+                  "all_tokens_mlm, gdes, no_sharing, adversarial, two_stage; untrained, the "
+                  "encoder as initialised, fine-tuned for reference) or custom runs "
                   "'name:field=value;field=value' over config fields (quote the ';' in a "
                   "shell). The first run is the baseline of the deltas and, with "
                   "--budget_minutes, the one whose speed is measured.")
@@ -186,7 +187,8 @@ def main(argv):
                                          train_data, vocab, run_pretraining,
                                          steps=FLAGS.calibration_steps, training=training)
     plans = [budget_lib.plan_run(run.name, run.overrides, config, budget["flops"],
-                                 FLAGS.checkpoints_per_run, FLAGS.warmup_fraction)
+                                 FLAGS.checkpoints_per_run, FLAGS.warmup_fraction,
+                                 untrained=run.untrained)
              for run, config in zip(runs, configs)]
     print(f"Comparing {len(plans)} runs at {budget['flops']:.4g} FLOPs each (config "
           f"{config_path}):")

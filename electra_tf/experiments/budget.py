@@ -108,6 +108,7 @@ class RunPlan:
         name: str. overrides: dict. config: `ElectraConfig` with `train_steps`
         and `warmup_steps` set for the budget. step_flops: float.
         points: list of int. Steps fine-tuned at.
+        untrained: bool. The no-pretraining reference (`runs.UNTRAINED`).
     """
 
     name: str
@@ -115,6 +116,7 @@ class RunPlan:
     config: object
     step_flops: float
     points: list
+    untrained: bool = False
 
     @property
     def steps(self):
@@ -126,13 +128,17 @@ class RunPlan:
         return self.steps * self.step_flops
 
     def to_dict(self):
-        return {"name": self.name, "overrides": self.overrides, "steps": self.steps,
-                "warmup_steps": self.config.warmup_steps, "flops_per_step": self.step_flops,
-                "flops": self.flops, "points": list(self.points),
-                "config": self.config.to_dict()}
+        record = {"name": self.name, "overrides": self.overrides, "steps": self.steps,
+                  "warmup_steps": self.config.warmup_steps, "flops_per_step": self.step_flops,
+                  "flops": self.flops, "points": list(self.points),
+                  "config": self.config.to_dict()}
+        if self.untrained:  # only then, so plan.json of earlier experiments still matches
+            record["untrained"] = True
+        return record
 
 
-def plan_run(name, overrides, config, budget_flops, checkpoints, warmup_fraction):
+def plan_run(name, overrides, config, budget_flops, checkpoints, warmup_fraction,
+             untrained=False):
     """Steps, warmup and checkpoint points of one run at the shared budget.
 
     Warmup is a fraction of each run's own steps, so runs of different lengths
@@ -144,6 +150,8 @@ def plan_run(name, overrides, config, budget_flops, checkpoints, warmup_fraction
         budget_flops: float.
         checkpoints: int. Fine-tuning points along the run.
         warmup_fraction: float in [0, 1).
+        untrained: bool. The no-pretraining reference: one step (at the learning rate 0 of
+            its overrides) and one point, whatever the budget.
 
     Returns:
         `RunPlan`.
@@ -157,6 +165,12 @@ def plan_run(name, overrides, config, budget_flops, checkpoints, warmup_fraction
     if not 0 <= warmup_fraction < 1:
         raise UsageError(f"--warmup_fraction must be in [0, 1), got {warmup_fraction}.")
     step_flops = flops_per_step(config)
+    if untrained:
+        if config.learning_rate != 0:
+            raise UsageError(f"run {name!r} is the untrained reference; its learning rate "
+                             f"must be 0, got {config.learning_rate}.")
+        config = config.replace(train_steps=1, warmup_steps=0)
+        return RunPlan(name, dict(overrides), config, step_flops, [1], untrained=True)
     steps = steps_for_budget(budget_flops, step_flops)
     config = config.replace(train_steps=steps, warmup_steps=int(round(warmup_fraction * steps)))
     return RunPlan(name, dict(overrides), config, step_flops, checkpoint_steps(steps, checkpoints))

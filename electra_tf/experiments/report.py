@@ -51,14 +51,39 @@ def format_cell(summary):
             f"{_percent(summary['max'])}] ({summary['n']})")
 
 
-def format_losses(pretraining):
-    """The pretraining losses at a point: `loss 12.31 (gen_loss 3.02, disc_loss 0.19)`."""
+def format_losses(pretraining, objective="electra"):
+    """The pretraining state at a point, e.g.
+    `25.509 (disc_loss 0.392, gen_loss 5.895); disc AUC 0.54, gen accuracy 16.2%`.
+
+    The discriminator's AUC is what says whether replaced-token detection was learned at all
+    (0.5: it was not, whatever the losses); an `mlm` run has no discriminator, so its `disc_*`
+    values (constant zeros) are left out and its MLM accuracy is the encoder's own.
+    """
     if not pretraining or "loss" not in pretraining:
         return "-"
+    has_discriminator = objective != "mlm"
+
+    def shown(key):
+        return has_discriminator or not key.startswith("disc_")
+
     parts = [f"{key} {pretraining[key]:.3f}" for key in sorted(pretraining)
-             if key.endswith("_loss") and isinstance(pretraining[key], (int, float))]
+             if key.endswith("_loss") and shown(key)
+             and isinstance(pretraining[key], (int, float))]
     text = f"{pretraining['loss']:.3f}"
-    return f"{text} ({', '.join(parts)})" if parts else text
+    if parts:
+        text += f" ({', '.join(parts)})"
+    state = []
+    if has_discriminator and isinstance(pretraining.get("disc_auc"), (int, float)):
+        state.append(f"disc AUC {pretraining['disc_auc']:.2f}")
+    if isinstance(pretraining.get("gen_accuracy"), (int, float)):
+        name = "gen accuracy" if has_discriminator else "MLM accuracy"
+        state.append(f"{name} {100 * pretraining['gen_accuracy']:.1f}%")
+    return text + ("; " + ", ".join(state) if state else "")
+
+
+def _objective(run):
+    return ((run.get("config") or {}).get("objective")
+            or (run.get("overrides") or {}).get("objective") or "electra")
 
 
 def _delta(summary, baseline):
@@ -91,7 +116,7 @@ def markdown_table(results):
         "per run.",
         "",
     ]
-    header = ["Run", "Changes", "Steps", "FLOPs", "Pretraining loss (end)"]
+    header = ["Run", "Changes", "Steps", "FLOPs", "Pretraining (end)"]
     for task in tasks:
         header += [task, f"{task} delta"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -99,7 +124,7 @@ def markdown_table(results):
     for run in runs:
         last = run["points"][-1] if run["points"] else {}
         row = [run["name"], run["changes"], str(run["steps"]), f"{run['flops']:.3g}",
-               format_losses(last.get("pretraining"))]
+               format_losses(last.get("pretraining"), _objective(run))]
         for task in tasks:
             summary = last.get("summary", {}).get(task)
             base = baseline.get("summary", {}).get(task) if baseline else None
@@ -107,12 +132,12 @@ def markdown_table(results):
         lines.append("| " + " | ".join(row) + " |")
     if any(len(run["points"]) > 1 for run in runs):
         lines += ["", "Along the budget (the curves of the plots):", ""]
-        header = ["Run", "Step", "FLOPs", "Pretraining loss"] + tasks
+        header = ["Run", "Step", "FLOPs", "Pretraining"] + tasks
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for run in runs:
             for point in run["points"]:
                 row = [run["name"], str(point["step"]), f"{point['flops']:.3g}",
-                       format_losses(point.get("pretraining"))]
+                       format_losses(point.get("pretraining"), _objective(run))]
                 row += [format_cell(point.get("summary", {}).get(task)) for task in tasks]
                 lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"

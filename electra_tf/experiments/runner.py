@@ -344,7 +344,8 @@ def collect_results(experiment):
             points.append({"step": step, "flops": step * plan.step_flops,
                            "pretraining": pretraining, "scores": scores, "summary": summaries})
         runs.append({**{k: v for k, v in plan.to_dict().items() if k != "config"},
-                     "changes": describe_overrides(plan.overrides),
+                     "changes": ("no pretraining (initial weights)" if plan.untrained
+                                 else describe_overrides(plan.overrides)),
                      "config": plan.config.to_dict(),
                      "pretraining_seconds": round(seconds, 1), "points": points})
     return {"settings": experiment.settings, "budget": experiment.budget, "metric": METRIC,

@@ -13,6 +13,8 @@ import re
 from electra_tf.config import ElectraConfig
 from electra_tf.errors import UsageError
 
+UNTRAINED = "untrained"
+
 # Run name -> ElectraConfig overrides. Each is one change from the default
 # (joint ELECTRA, embeddings shared), as in the paper's comparisons.
 RUN_OVERRIDES = {
@@ -26,6 +28,11 @@ RUN_OVERRIDES = {
     "adversarial": {"training": "adversarial"},
     # Two-stage training needs a generator as wide as the discriminator.
     "two_stage": {"training": "two_stage", "generator_hidden_size": 1.0},
+    # The reference without pretraining: the encoder as initialised. It is saved by one step
+    # at learning rate 0 (AdamW then changes nothing), so it is a checkpoint like the others
+    # and fine-tunes through the same path; it spends one step, not the budget. Without it
+    # a table cannot say whether pretraining helped at all at the budget given.
+    UNTRAINED: {"learning_rate": 0.0},
 }
 # Today's behaviour under the names of the option fields: a run that sets one
 # of them to this value also works on a version without the field.
@@ -41,10 +48,12 @@ class Run:
     Args:
         name: str. Folder name and label in the report.
         overrides: dict {config field: value} applied to the base config.
+        untrained: bool. The built-in `untrained` reference: one step, not the budget.
     """
 
     name: str
     overrides: dict
+    untrained: bool = False
 
     def describe(self):
         """The overrides as `field=value; ...` ("base config" when none)."""
@@ -110,7 +119,7 @@ def parse_runs(specs):
         if name in seen:
             raise UsageError(f"run {name!r} is given twice.")
         seen.add(name)
-        runs.append(Run(name, overrides))
+        runs.append(Run(name, overrides, untrained=spec == UNTRAINED))
     if not runs:
         raise UsageError("no runs given (e.g. --runs=electra,mlm).")
     return runs

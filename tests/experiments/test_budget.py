@@ -98,3 +98,22 @@ def test_a_minutes_budget_is_measured_once_on_the_first_run_and_kept(tmp_path):
     assert again == measured and len(calls) == 1  # a rerun keeps the budget
     calibrate_budget(str(tmp_path), 3.0, config, "data", "vocab", pretrain, steps=30)
     assert len(calls) == 2
+
+
+def test_the_untrained_reference_spends_one_step_at_learning_rate_zero_whatever_the_budget():
+    from electra_tf.experiments.runs import parse_runs
+    from electra_tf.experiments.runs import run_config
+
+    (run,) = parse_runs(["untrained"])
+    assert run.untrained and run.overrides == {"learning_rate": 0.0}
+    config = run_config(_config(), run)
+    plan = budget.plan_run(run.name, run.overrides, config, 1e13, 4, 0.1, untrained=True)
+    assert (plan.steps, plan.points, plan.config.warmup_steps) == (1, [1], 0)
+    assert plan.flops == plan.step_flops and plan.config.learning_rate == 0.0
+    assert plan.to_dict()["untrained"] is True
+    # An ordinary run's record has no such key, so earlier experiments' plan.json still match.
+    assert "untrained" not in budget.plan_run("electra", {}, _config(), 1e13, 1, 0.1).to_dict()
+    # A custom run of that name is an ordinary run; the reference needs its rate of 0.
+    assert not parse_runs(["untrained:seed=3"])[0].untrained
+    with pytest.raises(UsageError, match="learning rate must be 0"):
+        budget.plan_run("untrained", {}, _config(), 1e13, 1, 0.1, untrained=True)

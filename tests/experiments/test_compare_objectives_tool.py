@@ -98,6 +98,19 @@ def test_the_tool_compares_two_runs_at_equal_compute_and_resumes(tmp_path):
     assert again.stdout.count("finished earlier, skipped") == 4, again.stdout
     assert "training from step" not in again.stdout
     assert (out / "results.json").read_text() == before
+
+    # Adding the untrained reference trains it one step and fine-tunes it; the rest is kept.
+    args[1] = f"--runs={RUNS},untrained"
+    third = run_tool_in_process("compare_objectives", *args)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert third.stdout.count("finished earlier, skipped") == 4, third.stdout
+    assert "untrained: step 1/1" in third.stdout
+    untrained = json.loads((out / "results.json").read_text())["runs"][2]
+    assert (untrained["name"], untrained["steps"], untrained["config"]["learning_rate"]) == (
+        "untrained", 1, 0.0)
+    assert 0.0 <= untrained["points"][0]["scores"]["rt"]["1"] <= 1.0
+    assert "| untrained | no pretraining (initial weights) | 1 |" in (
+        out / "results.md").read_text()
     print(f"first run {first_seconds:.0f}s")
 
 

@@ -17,8 +17,10 @@ def test_the_median_resists_one_bad_seed_and_the_spread_is_the_range():
 
 
 def _point(step, flops, scores_by_task, loss):
+    # What an mlm run records too: its summary has disc_* zeros from the shared metrics.
     return {"step": step, "flops": flops,
-            "pretraining": {"loss": loss, "gen_loss": loss / 4, "disc_loss": 0.2},
+            "pretraining": {"loss": loss, "gen_loss": loss / 4, "disc_loss": 0.2,
+                            "disc_auc": 0.61, "gen_accuracy": 0.162},
             "scores": scores_by_task,
             "summary": {t: report.summarize(list(s.values())) for t, s in scores_by_task.items()}}
 
@@ -32,6 +34,7 @@ def _results():
             "runs": [{"name": "electra", "changes": "base config", "steps": 100, "flops": 1e13,
                       "points": electra},
                      {"name": "mlm", "changes": "objective=mlm", "steps": 140, "flops": 1e13,
+                      "overrides": {"objective": "mlm"},
                       "points": mlm}]}
 
 
@@ -44,7 +47,11 @@ def test_the_table_has_each_runs_median_spread_and_delta_at_the_full_budget():
     assert "75.0 [74.0-77.0] (3)" in rows["mlm"]
     assert "| -7.0 |" in rows["mlm"]  # 75.0 - 82.0
     assert "| +0.0 |" in rows["electra"]
-    assert "15.000 (disc_loss 0.200, gen_loss 3.750)" in rows["electra"]
+    assert "15.000 (disc_loss 0.200, gen_loss 3.750); disc AUC 0.61, gen accuracy 16.2%" in \
+        rows["electra"]
+    # No discriminator in an mlm run: no disc_* numbers, and the accuracy is the encoder's MLM.
+    assert "5.500 (gen_loss 1.375); MLM accuracy 16.2%" in rows["mlm"]
+    assert "disc" not in rows["mlm"]
     assert "| 140 | 1e+13 |" in rows["mlm"]
     # The curve section lists every point.
     assert "| mlm | 70 | 5e+12 |" in table
