@@ -192,6 +192,7 @@ def exported_run(tmp_path_factory, pretrained, pretraining_data):
     exports copies it first). {"model_dir", "export_dir", "discriminator", "generator",
     "keras_hub_preset", "stdout"}.
     """
+    from electra_tf.export import export_layout
     from electra_tf.export.export_layout import locate_export
 
     export_dir = str(tmp_path_factory.mktemp("exported_run") / "exports")
@@ -203,4 +204,4 @@ def exported_run(tmp_path_factory, pretrained, pretraining_data):
     discriminator, generator = locate_export(export_dir)
     return {"model_dir": pretrained, "export_dir": export_dir, "discriminator": discriminator,
             "generator": generator, "stdout": result.stdout,
-            "keras_hub_preset": os.path.join(export_dir, "keras_hub_preset")}
+            "keras_hub_preset": os.path.join(export_dir, export_layout.PRESET)}
