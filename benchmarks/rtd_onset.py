@@ -15,7 +15,6 @@ Usage (needs matplotlib: `pip install -e ".[experiments]"`):
 """
 
 import glob
-import math
 import os
 
 from absl import app
@@ -59,17 +58,15 @@ def unigram_entropy(pattern, max_records):
     files = sorted(glob.glob(pattern))
     if not files:
         raise app.UsageError(f"--unigram_data matches no file: {pattern}")
-    counts = {}
     features = {"input_ids": tf.io.VarLenFeature(tf.int64)}
-    for raw in tf.data.TFRecordDataset(files).take(max_records):
-        ids = tf.sparse.to_dense(tf.io.parse_single_example(raw, features)["input_ids"]).numpy()
-        for token, n in zip(*np.unique(ids, return_counts=True)):
-            counts[int(token)] = counts.get(int(token), 0) + int(n)
+    ids = np.concatenate([
+        tf.sparse.to_dense(tf.io.parse_single_example(raw, features)["input_ids"]).numpy()
+        for raw in tf.data.TFRecordDataset(files).take(max_records)])
     # Ids 0-4 are [PAD] [UNK] [CLS] [SEP] [MASK] in every vocabulary the package builds; they
     # are never masked, so they are not what the generator predicts.
-    total = sum(n for token, n in counts.items() if token > 4)
-    probs = [n / total for token, n in counts.items() if token > 4]
-    return -sum(p * math.log(p) for p in probs), max(probs)
+    counts = np.bincount(ids[ids > 4])
+    probs = counts[counts > 0] / counts.sum()
+    return float(-(probs * np.log(probs)).sum()), float(probs.max())
 
 
 def main(argv):
